@@ -1,0 +1,170 @@
+// The account of the public mail API: the mailbox list (create, rename,
+// delete, subscribe) over mailbox documents. IMAP, SMTP, incoming and sync
+// all reach messages through here; none of them touches SQL.
+import { EventEmitter } from "node:events";
+import { randomBytes, randomInt } from "node:crypto";
+import type { MailboxContent } from "../../shared/documents";
+import type { DocumentStore } from "../store/document-store";
+import { MailIndex } from "./mail-index";
+import { Mailbox } from "./mailbox";
+
+export const HIERARCHY_DELIMITER = "/";
+
+/** DESIGN.md's default mailboxes, with their RFC 6154 special-use attributes. */
+export const DEFAULT_MAILBOXES: readonly { name: string; specialUse: string | null }[] = [
+  { name: "INBOX", specialUse: null },
+  { name: "Sent", specialUse: "\\Sent" },
+  { name: "Drafts", specialUse: "\\Drafts" },
+  { name: "Trash", specialUse: "\\Trash" },
+  { name: "Archive", specialUse: "\\Archive" },
+  { name: "Junk", specialUse: "\\Junk" },
+];
+
+export type MailboxInfo = MailboxContent & { id: string };
+
+export class MailboxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MailboxError";
+  }
+}
+
+export type AccountEvents = { mailboxes: [] };
+
+export class Account {
+  readonly events = new EventEmitter<AccountEvents>();
+  private readonly index: MailIndex;
+  private readonly views = new Map<string, Mailbox>();
+
+  private constructor(readonly store: DocumentStore) {
+    this.index = new MailIndex(store);
+    store.onApply(({ doc }) => {
+      if (doc.type === "mailbox") store.afterCommit(() => this.events.emit("mailboxes"));
+    });
+  }
+
+  /** Opens the mail model on a store, creating the default mailboxes the
+   * first time (deterministic ids, so two devices create the same documents). */
+  static open(store: DocumentStore): Account {
+    const account = new Account(store);
+    store.transaction(() => {
+      if (store.allOfType("mailbox").length > 0) return;
+      for (const { name, specialUse } of DEFAULT_MAILBOXES) {
+        account.putMailbox(`box-${name.toLowerCase()}`, name, specialUse, true);
+      }
+    });
+    return account;
+  }
+
+  list(): MailboxInfo[] {
+    return this.store
+      .allOfType("mailbox")
+      .map((doc) => ({ id: doc.id, ...doc.content! }))
+      .sort((a, b) => (a.name === "INBOX" ? -1 : b.name === "INBOX" ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The mailbox of that name (INBOX in any case), or undefined. */
+  mailbox(name: string): Mailbox | undefined {
+    const info = this.find(normalizeName(name));
+    return info ? this.view(info.id) : undefined;
+  }
+
+  /** Like mailbox(), but a missing mailbox is an error that names it. */
+  requireMailbox(name: string): Mailbox {
+    const mailbox = this.mailbox(name);
+    if (!mailbox) throw new MailboxError(`no mailbox named ${name}`);
+    return mailbox;
+  }
+
+  createMailbox(name: string, options: { specialUse?: string | null } = {}): Mailbox {
+    const normalized = normalizeName(name);
+    validateName(normalized);
+    return this.store.transaction(() => {
+      if (this.find(normalized)) throw new MailboxError(`mailbox ${normalized} already exists`);
+      const id = `box-${randomBytes(8).toString("hex")}`;
+      this.putMailbox(id, normalized, options.specialUse ?? null, true);
+      return this.view(id);
+    });
+  }
+
+  /** Deletes a mailbox and its messages. Inferior mailboxes ("a/b" under "a") stay. */
+  deleteMailbox(name: string): void {
+    const normalized = normalizeName(name);
+    if (normalized === "INBOX") throw new MailboxError("INBOX cannot be deleted");
+    const mailbox = this.requireMailbox(normalized);
+    this.store.transaction(() => {
+      for (const uid of mailbox.uids()) mailbox.remove(uid);
+      this.store.delete(mailbox.id);
+    });
+    this.views.delete(mailbox.id);
+  }
+
+  /** Renames a mailbox and its inferiors. Renaming INBOX moves its messages
+   * into the new mailbox and leaves INBOX empty (RFC 3501 6.3.5). */
+  renameMailbox(from: string, to: string): void {
+    const source = normalizeName(from);
+    const target = normalizeName(to);
+    validateName(target);
+    this.store.transaction(() => {
+      const mailbox = this.requireMailbox(source);
+      if (this.find(target)) throw new MailboxError(`mailbox ${target} already exists`);
+      if (source === "INBOX") {
+        const created = this.createMailbox(target);
+        mailbox.move(mailbox.uids(), created);
+        return;
+      }
+      const prefix = source + HIERARCHY_DELIMITER;
+      for (const info of this.list()) {
+        if (info.name === source || info.name.startsWith(prefix)) {
+          const renamed = target + info.name.slice(source.length);
+          const { id, ...content } = info;
+          this.store.put("mailbox", id, { ...content, name: renamed });
+        }
+      }
+    });
+  }
+
+  setSubscribed(name: string, subscribed: boolean): void {
+    const info = this.find(normalizeName(name));
+    if (!info) throw new MailboxError(`no mailbox named ${name}`);
+    const { id, ...content } = info;
+    if (content.subscribed !== subscribed) this.store.put("mailbox", id, { ...content, subscribed });
+  }
+
+  private find(name: string): MailboxInfo | undefined {
+    return this.list().find((info) => info.name === name);
+  }
+
+  private view(id: string): Mailbox {
+    let mailbox = this.views.get(id);
+    if (!mailbox) {
+      mailbox = new Mailbox(id, this.store, this.index);
+      this.views.set(id, mailbox);
+    }
+    return mailbox;
+  }
+
+  private putMailbox(id: string, name: string, specialUse: string | null, subscribed: boolean): void {
+    this.store.put("mailbox", id, {
+      name,
+      uidValidity: randomInt(1, 2 ** 32),
+      subscribed,
+      specialUse,
+      created: Date.now(),
+    });
+  }
+}
+
+/** INBOX is case-insensitive (RFC 3501 5.1), also as the first level of a path. */
+export function normalizeName(name: string): string {
+  const first = name.split(HIERARCHY_DELIMITER, 1)[0]!;
+  return first.toUpperCase() === "INBOX" ? "INBOX" + name.slice(first.length) : name;
+}
+
+function validateName(name: string): void {
+  if (name.length === 0 || name.length > 1000) throw new MailboxError("a mailbox name must have 1 to 1000 characters");
+  if (/[\x00-\x1f\x7f*%]/.test(name)) throw new MailboxError(`mailbox name ${JSON.stringify(name)} has a forbidden character`);
+  if (name.split(HIERARCHY_DELIMITER).some((level) => level === "")) {
+    throw new MailboxError(`mailbox name ${JSON.stringify(name)} has an empty level`);
+  }
+}

@@ -1,0 +1,247 @@
+// The local, derived side of the mail model: per-device UIDs, MODSEQs, flags,
+// counts and part references, kept in the same transaction as the documents
+// by a store apply hook. Whatever writes a document (the mail API, sync,
+// incoming) goes through the same path, so listeners hear about every change.
+import { EventEmitter } from "node:events";
+import type { Doc, FlagsContent, HeaderContent, MetaContent } from "../../shared/documents";
+import type { DocChange, DocumentStore } from "../store/document-store";
+import { hasFlag } from "./flags";
+
+export type MessageRow = {
+  mailbox_id: string;
+  uid: number;
+  meta_id: string;
+  msg_hash: string;
+  flags: string;
+  seen: number;
+  deleted: number;
+  recent: number;
+  internal_date: number;
+  size: number;
+  message_id: string | null;
+  modseq: number;
+};
+
+export type FlagChange = { uid: number; flags: string[]; modseq: number };
+
+/** Events per mailbox id, delivered after the transaction commits. */
+export type MailboxEvents = {
+  new: [uids: number[]];
+  changed: [changes: FlagChange[]];
+  expunged: [uids: number[]];
+};
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS mail_mailboxes (
+    mailbox_id TEXT PRIMARY KEY,
+    uid_next INTEGER NOT NULL DEFAULT 1,
+    highest_modseq INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE IF NOT EXISTS mail_messages (
+    mailbox_id TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    meta_id TEXT NOT NULL UNIQUE,
+    msg_hash TEXT NOT NULL,
+    flags TEXT NOT NULL,
+    seen INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    recent INTEGER NOT NULL,
+    internal_date INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    message_id TEXT,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS mail_messages_by_hash ON mail_messages (msg_hash);
+  CREATE INDEX IF NOT EXISTS mail_messages_by_message_id ON mail_messages (mailbox_id, message_id);
+  CREATE INDEX IF NOT EXISTS mail_messages_by_modseq ON mail_messages (mailbox_id, modseq);
+  CREATE TABLE IF NOT EXISTS mail_expunged (
+    mailbox_id TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS mail_part_refs (
+    part_id TEXT NOT NULL,
+    meta_id TEXT NOT NULL,
+    PRIMARY KEY (part_id, meta_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS mail_part_refs_by_meta ON mail_part_refs (meta_id);
+`;
+
+export const flagsIdFor = (metaId: string) => "F" + metaId.slice(1);
+export const metaIdFor = (mailboxId: string, msgHash: string) => `M-${mailboxId}-${msgHash}`;
+export const headerIdFor = (msgHash: string) => `H-${msgHash}`;
+export const contentIdFor = (leafHash: string) => `C-${leafHash}`;
+
+type PendingEvents = { new: number[]; changed: Map<number, FlagChange>; expunged: number[] };
+
+export class MailIndex {
+  private readonly emitters = new Map<string, EventEmitter<MailboxEvents>>();
+  private pending: { transaction: number; events: Map<string, PendingEvents> } | null = null;
+  private readonly q;
+
+  constructor(private readonly store: DocumentStore) {
+    const sql = store.sql;
+    sql.exec(SCHEMA);
+    this.q = {
+      ensureMailbox: sql.prepare("INSERT OR IGNORE INTO mail_mailboxes (mailbox_id) VALUES (?)"),
+      dropMailbox: sql.prepare("DELETE FROM mail_mailboxes WHERE mailbox_id = ?"),
+      dropMessages: sql.prepare("DELETE FROM mail_messages WHERE mailbox_id = ?"),
+      dropExpunged: sql.prepare("DELETE FROM mail_expunged WHERE mailbox_id = ?"),
+      takeUid: sql.prepare<[string], { uid: number; modseq: number }>(
+        `UPDATE mail_mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+         WHERE mailbox_id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq`,
+      ),
+      nextModseq: sql.prepare<[string], { modseq: number }>(
+        "UPDATE mail_mailboxes SET highest_modseq = highest_modseq + 1 WHERE mailbox_id = ? RETURNING highest_modseq AS modseq",
+      ),
+      insertMessage: sql.prepare(
+        `INSERT INTO mail_messages (mailbox_id, uid, meta_id, msg_hash, flags, seen, deleted, recent, internal_date, size, message_id, modseq)
+         VALUES (@mailbox_id, @uid, @meta_id, @msg_hash, @flags, @seen, @deleted, 1, @internal_date, @size, @message_id, @modseq)`,
+      ),
+      byMetaId: sql.prepare<[string], MessageRow>("SELECT * FROM mail_messages WHERE meta_id = ?"),
+      deleteMessage: sql.prepare("DELETE FROM mail_messages WHERE meta_id = ?"),
+      recordExpunge: sql.prepare("INSERT OR REPLACE INTO mail_expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)"),
+      updateFlags: sql.prepare(
+        "UPDATE mail_messages SET flags = @flags, seen = @seen, deleted = @deleted, internal_date = @internal_date, modseq = @modseq WHERE meta_id = @meta_id",
+      ),
+      fillHeader: sql.prepare("UPDATE mail_messages SET size = ?, message_id = ? WHERE msg_hash = ?"),
+      addRef: sql.prepare("INSERT OR IGNORE INTO mail_part_refs (part_id, meta_id) VALUES (?, ?)"),
+      refsOfMeta: sql.prepare<[string], { part_id: string }>("SELECT part_id FROM mail_part_refs WHERE meta_id = ?"),
+      dropRefs: sql.prepare("DELETE FROM mail_part_refs WHERE meta_id = ?"),
+      refCount: sql.prepare<[string], { n: number }>("SELECT count(*) AS n FROM mail_part_refs WHERE part_id = ?"),
+    };
+    store.onApply((change) => this.apply(change));
+  }
+
+  /** The event emitter of one mailbox; every Mailbox view of it shares this. */
+  events(mailboxId: string): EventEmitter<MailboxEvents> {
+    let emitter = this.emitters.get(mailboxId);
+    if (!emitter) {
+      emitter = new EventEmitter<MailboxEvents>();
+      emitter.setMaxListeners(0);
+      this.emitters.set(mailboxId, emitter);
+    }
+    return emitter;
+  }
+
+  private apply({ doc, previous }: DocChange): void {
+    switch (doc.type) {
+      case "mailbox":
+        if (doc.content) this.q.ensureMailbox.run(doc.id);
+        else this.dropMailbox(doc.id);
+        return;
+      case "meta":
+        if (doc.content && !previous) this.addMessage(doc as Doc<"meta">);
+        else if (!doc.content && previous) this.removeMessage(doc.id);
+        return;
+      case "flags":
+        if (doc.content) this.updateFlags(doc.id, doc.content as FlagsContent);
+        return;
+      case "header":
+        // Sync may deliver a header after the meta that points at it.
+        if (doc.content) {
+          const header = doc.content as HeaderContent;
+          this.q.fillHeader.run(header.size, header.messageId, doc.id.slice(2));
+        }
+        return;
+    }
+  }
+
+  private dropMailbox(mailboxId: string): void {
+    this.q.dropMessages.run(mailboxId);
+    this.q.dropExpunged.run(mailboxId);
+    this.q.dropMailbox.run(mailboxId);
+  }
+
+  private addMessage(doc: Doc<"meta">): void {
+    const meta = doc.content as MetaContent;
+    this.q.ensureMailbox.run(meta.mailbox);
+    const { uid, modseq } = this.q.takeUid.get(meta.mailbox)!;
+    const flags = this.store.get(meta.flags, "flags")?.content;
+    const header = this.store.get(meta.header, "header")?.content;
+    const flagList = flags?.flags ?? [];
+    this.q.insertMessage.run({
+      mailbox_id: meta.mailbox,
+      uid,
+      meta_id: doc.id,
+      msg_hash: meta.msgHash,
+      flags: JSON.stringify(flagList),
+      seen: hasFlag(flagList, "\\Seen") ? 1 : 0,
+      deleted: hasFlag(flagList, "\\Deleted") ? 1 : 0,
+      internal_date: flags?.internalDate ?? Date.now(),
+      size: header?.size ?? 0,
+      message_id: header?.messageId ?? null,
+      modseq,
+    });
+    for (const part of [meta.header, ...meta.contents]) this.q.addRef.run(part, doc.id);
+    this.queue(meta.mailbox).new.push(uid);
+  }
+
+  private removeMessage(metaId: string): void {
+    const row = this.q.byMetaId.get(metaId);
+    if (row) {
+      this.q.deleteMessage.run(metaId);
+      const { modseq } = this.q.nextModseq.get(row.mailbox_id)!;
+      this.q.recordExpunge.run(row.mailbox_id, row.uid, modseq);
+      const pending = this.queue(row.mailbox_id);
+      pending.changed.delete(row.uid);
+      pending.expunged.push(row.uid);
+    }
+    // Collect header and content documents that no message points at any more.
+    const parts = this.q.refsOfMeta.all(metaId).map((ref) => ref.part_id);
+    this.q.dropRefs.run(metaId);
+    for (const part of parts) if (this.q.refCount.get(part)!.n === 0) this.store.delete(part);
+  }
+
+  private updateFlags(flagsId: string, flags: FlagsContent): void {
+    const metaId = "M" + flagsId.slice(1);
+    const row = this.q.byMetaId.get(metaId);
+    if (!row) return; // the meta document has not arrived yet; it reads the flags when it does
+    const { modseq } = this.q.nextModseq.get(row.mailbox_id)!;
+    this.q.updateFlags.run({
+      meta_id: metaId,
+      flags: JSON.stringify(flags.flags),
+      seen: hasFlag(flags.flags, "\\Seen") ? 1 : 0,
+      deleted: hasFlag(flags.flags, "\\Deleted") ? 1 : 0,
+      internal_date: flags.internalDate,
+      modseq,
+    });
+    this.queue(row.mailbox_id).changed.set(row.uid, { uid: row.uid, flags: flags.flags, modseq });
+  }
+
+  private queue(mailboxId: string): PendingEvents {
+    const transaction = this.store.currentTransaction();
+    if (!this.pending || this.pending.transaction !== transaction) {
+      // A rolled-back transaction never delivers; its events are dropped here.
+      const pending = { transaction, events: new Map<string, PendingEvents>() };
+      this.pending = pending;
+      this.store.afterCommit(() => {
+        if (this.pending === pending) this.pending = null;
+        this.deliver(pending.events);
+      });
+    }
+    let events = this.pending.events.get(mailboxId);
+    if (!events) {
+      events = { new: [], changed: new Map(), expunged: [] };
+      this.pending.events.set(mailboxId, events);
+    }
+    return events;
+  }
+
+  private deliver(pending: Map<string, PendingEvents>): void {
+    for (const [mailboxId, events] of pending) {
+      const emitter = this.emitters.get(mailboxId);
+      if (!emitter) continue;
+      const added = new Set(events.new);
+      const expunged = new Set(events.expunged);
+      const fresh = events.new.filter((uid) => !expunged.has(uid));
+      const changed = [...events.changed.values()].filter((c) => !added.has(c.uid) && !expunged.has(c.uid));
+      const gone = events.expunged.filter((uid) => !added.has(uid));
+      if (fresh.length) emitter.emit("new", fresh);
+      if (changed.length) emitter.emit("changed", changed);
+      if (gone.length) emitter.emit("expunged", gone);
+    }
+  }
+}

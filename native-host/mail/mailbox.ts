@@ -1,0 +1,291 @@
+// A mailbox of the public mail API: add, copy, move, expunge, flags, lookups,
+// counts, changes since a MODSEQ, and listeners for new, changed and expunged
+// messages. Every write is one transaction over documents plus local tables.
+import type { EventEmitter } from "node:events";
+import type { FlagsContent, MailboxContent } from "../../shared/documents";
+import type { DocumentStore } from "../store/document-store";
+import { type FlagMode, applyFlagChange, normalizeFlags } from "./flags";
+import {
+  type FlagChange,
+  type MailboxEvents,
+  type MailIndex,
+  type MessageRow,
+  contentIdFor,
+  flagsIdFor,
+  headerIdFor,
+  metaIdFor,
+} from "./mail-index";
+import { Message } from "./message";
+import { splitMessage } from "./mime-split";
+
+export type AddOptions = { flags?: string[]; internalDate?: Date };
+export type AddResult = { uid: number; existed: boolean };
+export type CopyResult = { from: number; to: number }[];
+export type MailboxCounts = { messages: number; unseen: number; recent: number; deleted: number; size: number };
+export type FlagUpdate = { updated: FlagChange[]; modified: number[] };
+export type Changes = { changed: FlagChange[]; expunged: number[] };
+
+export class NoSuchMessageError extends Error {
+  constructor(mailbox: string, uid: number) {
+    super(`no message with UID ${uid} in ${mailbox}`);
+    this.name = "NoSuchMessageError";
+  }
+}
+
+export class Mailbox {
+  private uidCache: number[] | null = null;
+  private readonly q;
+
+  constructor(
+    readonly id: string,
+    private readonly store: DocumentStore,
+    private readonly index: MailIndex,
+  ) {
+    const sql = store.sql;
+    this.q = {
+      state: sql.prepare<[string], { uid_next: number; highest_modseq: number }>(
+        "SELECT uid_next, highest_modseq FROM mail_mailboxes WHERE mailbox_id = ?",
+      ),
+      uids: sql.prepare<[string], { uid: number }>("SELECT uid FROM mail_messages WHERE mailbox_id = ? ORDER BY uid"),
+      byUid: sql.prepare<[string, number], MessageRow>("SELECT * FROM mail_messages WHERE mailbox_id = ? AND uid = ?"),
+      byMetaId: sql.prepare<[string], MessageRow>("SELECT * FROM mail_messages WHERE meta_id = ?"),
+      byMessageId: sql.prepare<[string, string], MessageRow>(
+        "SELECT * FROM mail_messages WHERE mailbox_id = ? AND message_id = ? ORDER BY uid",
+      ),
+      range: sql.prepare<[string, number, number], MessageRow>(
+        "SELECT * FROM mail_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
+      ),
+      deletedUids: sql.prepare<[string], { uid: number; meta_id: string }>(
+        "SELECT uid, meta_id FROM mail_messages WHERE mailbox_id = ? AND deleted = 1 ORDER BY uid",
+      ),
+      counts: sql.prepare<[string], MailboxCounts>(
+        `SELECT count(*) AS messages, coalesce(sum(seen = 0), 0) AS unseen, coalesce(sum(recent), 0) AS recent,
+           coalesce(sum(deleted), 0) AS deleted, coalesce(sum(size), 0) AS size
+         FROM mail_messages WHERE mailbox_id = ?`,
+      ),
+      changedSince: sql.prepare<[string, number], { uid: number; flags: string; modseq: number }>(
+        "SELECT uid, flags, modseq FROM mail_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+      ),
+      expungedSince: sql.prepare<[string, number], { uid: number }>(
+        "SELECT uid FROM mail_expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+      ),
+      claimRecent: sql.prepare<[string], { uid: number }>(
+        "UPDATE mail_messages SET recent = 0 WHERE mailbox_id = ? AND recent = 1 RETURNING uid",
+      ),
+    };
+    // Keep the UID list in step with every source of change.
+    const invalidate = () => (this.uidCache = null);
+    this.events.on("new", invalidate);
+    this.events.on("expunged", invalidate);
+  }
+
+  /** Listeners for "new", "changed" and "expunged", shared by every view of this mailbox. */
+  get events(): EventEmitter<MailboxEvents> {
+    return this.index.events(this.id);
+  }
+
+  private get doc(): MailboxContent {
+    const doc = this.store.get(this.id, "mailbox");
+    if (!doc?.content) throw new Error(`mailbox ${this.id} no longer exists`);
+    return doc.content;
+  }
+
+  get name(): string {
+    return this.doc.name;
+  }
+
+  get uidValidity(): number {
+    return this.doc.uidValidity;
+  }
+
+  get uidNext(): number {
+    return this.q.state.get(this.id)?.uid_next ?? 1;
+  }
+
+  get highestModseq(): number {
+    return this.q.state.get(this.id)?.highest_modseq ?? 1;
+  }
+
+  counts(): MailboxCounts {
+    return this.q.counts.get(this.id)!;
+  }
+
+  /** Every UID, ascending: position i holds sequence number i + 1. */
+  uids(): readonly number[] {
+    if (!this.uidCache) {
+      // Read outside a transaction only: inside one, later writes could still change it.
+      const uids = this.q.uids.all(this.id).map((row) => row.uid);
+      if (this.store.currentTransaction() !== 0) return uids;
+      this.uidCache = uids;
+    }
+    return this.uidCache;
+  }
+
+  get(uid: number): Message | undefined {
+    const row = this.q.byUid.get(this.id, uid);
+    return row && new Message(this.store, row);
+  }
+
+  bySequence(sequence: number): Message | undefined {
+    const uid = this.uids()[sequence - 1];
+    return uid === undefined ? undefined : this.get(uid);
+  }
+
+  byMessageId(messageId: string): Message[] {
+    return this.q.byMessageId.all(this.id, messageId).map((row) => new Message(this.store, row));
+  }
+
+  /** Messages with UIDs in [first, last], ascending. */
+  range(first: number, last: number): Message[] {
+    return this.q.range.all(this.id, first, last).map((row) => new Message(this.store, row));
+  }
+
+  /** Stores a raw message. The same bytes already in this mailbox are not
+   * stored twice: their UID is returned with existed = true. */
+  add(raw: Uint8Array, options: AddOptions = {}): AddResult {
+    const split = splitMessage(raw);
+    const flags = normalizeFlags(options.flags ?? []);
+    const internalDate = (options.internalDate ?? new Date()).getTime();
+    return this.store.transaction(() => {
+      const metaId = metaIdFor(this.id, split.msgHash);
+      const existing = this.q.byMetaId.get(metaId);
+      if (existing) return { uid: existing.uid, existed: true };
+      for (const [hash, bytes] of split.leaves) {
+        if (!this.store.has(contentIdFor(hash))) this.store.put("content", contentIdFor(hash), bytes);
+      }
+      const headerId = headerIdFor(split.msgHash);
+      if (!this.store.has(headerId)) {
+        this.store.put("header", headerId, { size: split.size, messageId: split.messageId, root: split.root });
+      }
+      const flagsId = flagsIdFor(metaId);
+      this.store.put("flags", flagsId, { mailbox: this.id, msgHash: split.msgHash, flags, internalDate });
+      this.store.put("meta", metaId, {
+        mailbox: this.id,
+        msgHash: split.msgHash,
+        flags: flagsId,
+        header: headerId,
+        contents: [...split.leaves.keys()].map(contentIdFor),
+      });
+      return { uid: this.q.byMetaId.get(metaId)!.uid, existed: false };
+    });
+  }
+
+  /** Copies messages: two small documents each, parts shared. Returns the UID
+   * mapping (COPYUID); a message already in the target maps to its UID there. */
+  copy(uids: readonly number[], target: Mailbox): CopyResult {
+    return this.store.transaction(() => {
+      const mapping: CopyResult = [];
+      for (const uid of uids) {
+        const row = this.q.byUid.get(this.id, uid);
+        if (!row) continue;
+        const meta = this.store.get(row.meta_id, "meta")!.content!;
+        const flags = this.store.get(meta.flags, "flags")?.content;
+        const targetMetaId = metaIdFor(target.id, row.msg_hash);
+        const existing = this.q.byMetaId.get(targetMetaId);
+        if (existing) {
+          mapping.push({ from: uid, to: existing.uid });
+          continue;
+        }
+        const targetFlagsId = flagsIdFor(targetMetaId);
+        this.store.put("flags", targetFlagsId, {
+          mailbox: target.id,
+          msgHash: row.msg_hash,
+          flags: flags?.flags ?? [],
+          internalDate: row.internal_date,
+        });
+        this.store.put("meta", targetMetaId, { ...meta, mailbox: target.id, flags: targetFlagsId });
+        mapping.push({ from: uid, to: this.q.byMetaId.get(targetMetaId)!.uid });
+      }
+      return mapping;
+    });
+  }
+
+  /** Copy then remove from here, in one transaction. */
+  move(uids: readonly number[], target: Mailbox): CopyResult {
+    if (target.id === this.id) throw new Error("cannot move messages into the mailbox they are in");
+    return this.store.transaction(() => {
+      const mapping = this.copy(uids, target);
+      for (const { from } of mapping) this.remove(from);
+      return mapping;
+    });
+  }
+
+  /** Removes messages flagged \Deleted (only those among `uids` when given).
+   * Returns the expunged UIDs, ascending. */
+  expunge(uids?: readonly number[]): number[] {
+    return this.store.transaction(() => {
+      const only = uids ? new Set(uids) : null;
+      const expunged: number[] = [];
+      for (const row of this.q.deletedUids.all(this.id)) {
+        if (only && !only.has(row.uid)) continue;
+        this.removeMeta(row.meta_id);
+        expunged.push(row.uid);
+      }
+      return expunged;
+    });
+  }
+
+  /** Changes flags. With `unchangedSince` (CONDSTORE), messages modified after
+   * that MODSEQ are left alone and reported in `modified`. */
+  updateFlags(uids: readonly number[], mode: FlagMode, flags: string[], unchangedSince?: number): FlagUpdate {
+    return this.store.transaction(() => {
+      const result: FlagUpdate = { updated: [], modified: [] };
+      for (const uid of uids) {
+        const row = this.q.byUid.get(this.id, uid);
+        if (!row) continue;
+        if (unchangedSince !== undefined && row.modseq > unchangedSince) {
+          result.modified.push(uid);
+          continue;
+        }
+        const flagsId = flagsIdFor(row.meta_id);
+        const current = this.store.get(flagsId, "flags")?.content;
+        const base: FlagsContent = current ?? { mailbox: this.id, msgHash: row.msg_hash, flags: [], internalDate: row.internal_date };
+        const next = applyFlagChange(base.flags, mode, flags);
+        if (sameFlags(base.flags, next)) continue;
+        this.store.put("flags", flagsId, { ...base, flags: next });
+        const updated = this.q.byUid.get(this.id, uid)!;
+        result.updated.push({ uid, flags: next, modseq: updated.modseq });
+      }
+      return result;
+    });
+  }
+
+  /** Flag changes and expunges after `modseq` (CONDSTORE / QRESYNC). */
+  changesSince(modseq: number): Changes {
+    return {
+      changed: this.q.changedSince.all(this.id, modseq).map((row) => ({
+        uid: row.uid,
+        flags: JSON.parse(row.flags) as string[],
+        modseq: row.modseq,
+      })),
+      expunged: this.q.expungedSince.all(this.id, modseq).map((row) => row.uid),
+    };
+  }
+
+  /** \Recent belongs to the first session that sees a message: this returns
+   * the UIDs still recent and clears them for everyone else. */
+  claimRecent(): number[] {
+    return this.q.claimRecent
+      .all(this.id)
+      .map((row) => row.uid)
+      .sort((a, b) => a - b);
+  }
+
+  /** Removes one message by UID, whatever its flags (for move and mailbox deletion). */
+  remove(uid: number): void {
+    const row = this.q.byUid.get(this.id, uid);
+    if (!row) throw new NoSuchMessageError(this.name, uid);
+    this.removeMeta(row.meta_id);
+  }
+
+  private removeMeta(metaId: string): void {
+    this.store.transaction(() => {
+      this.store.delete(flagsIdFor(metaId));
+      this.store.delete(metaId);
+    });
+  }
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((flag, i) => flag === b[i]);
+}

@@ -1,0 +1,56 @@
+// One account's folder: the secrets file and the SQLCipher store beside it.
+import { existsSync, promises as fs } from "node:fs";
+import path from "node:path";
+import { DocumentStore } from "./document-store";
+import { newStorageSecret, readSecretsFile, unwrapSecret, wrapSecret, writeSecretsFile } from "./secrets";
+
+export const SECRETS_FILE = "secrets.json";
+export const STORE_FILE = "store.db";
+
+export class AccountExistsError extends Error {
+  constructor(dir: string) {
+    super(`an account store already exists in ${dir}`);
+    this.name = "AccountExistsError";
+  }
+}
+
+export class NoAccountError extends Error {
+  constructor(dir: string) {
+    super(`no account store in ${dir}`);
+    this.name = "NoAccountError";
+  }
+}
+
+export function accountStoreExists(dir: string): boolean {
+  return existsSync(path.join(dir, SECRETS_FILE));
+}
+
+/** Creates the folder (mode 0700), a fresh storage secret and an empty store. */
+export async function createAccountStore(dir: string, passphrase: string): Promise<DocumentStore> {
+  if (accountStoreExists(dir)) throw new AccountExistsError(dir);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const secret = newStorageSecret();
+  const wrapped = await wrapSecret(secret, passphrase);
+  // The store first: a crash before the secrets file is written leaves no
+  // account (a later create starts over), never a secrets file for no store.
+  await fs.rm(path.join(dir, STORE_FILE), { force: true });
+  const store = await DocumentStore.open(path.join(dir, STORE_FILE), secret);
+  await writeSecretsFile(path.join(dir, SECRETS_FILE), wrapped);
+  return store;
+}
+
+/** Opens the store; a wrong passphrase throws WrongPassphraseError and changes nothing. */
+export async function unlockAccountStore(dir: string, passphrase: string): Promise<DocumentStore> {
+  return DocumentStore.open(path.join(dir, STORE_FILE), await unlockSecret(dir, passphrase));
+}
+
+export async function unlockSecret(dir: string, passphrase: string): Promise<Uint8Array> {
+  if (!accountStoreExists(dir)) throw new NoAccountError(dir);
+  return unwrapSecret(await readSecretsFile(path.join(dir, SECRETS_FILE)), passphrase);
+}
+
+/** Re-wraps the storage secret under a new passphrase; the store is untouched. */
+export async function changePassphrase(dir: string, oldPassphrase: string, newPassphrase: string): Promise<void> {
+  const secret = await unlockSecret(dir, oldPassphrase);
+  await writeSecretsFile(path.join(dir, SECRETS_FILE), await wrapSecret(secret, newPassphrase));
+}

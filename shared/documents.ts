@@ -1,0 +1,124 @@
+// Documents are the unit of storage and sync: {id, rev, type, content}.
+// Every content is validated on the way in (from disk or from the provider),
+// so a tampered or buggy document is refused at the boundary, never half-used.
+import { z } from "zod";
+import { fromUtf8, utf8 } from "./bytes";
+
+/** A MIME entity as stored in a header document. Strings are binary strings
+ * (one char per byte) so that join(split(raw)) gives back the exact bytes. */
+export type MimeNode = {
+  /** The entity's header block exactly as received, including the blank line. */
+  header: string;
+  body: MimeBody;
+};
+
+export type MimeBody =
+  | { kind: "leaf"; hash: string; size: number }
+  | {
+      kind: "multipart";
+      preamble: string;
+      parts: { delimiter: string; node: MimeNode }[];
+      /** The close delimiter line, or null when the message lacks one. */
+      close: string | null;
+      epilogue: string;
+    }
+  | { kind: "message"; node: MimeNode };
+
+const hashSchema = z.string().regex(/^[0-9A-F]{64}$/);
+
+const mimeNodeSchema: z.ZodType<MimeNode> = z.lazy(() =>
+  z.object({
+    header: z.string(),
+    body: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("leaf"), hash: hashSchema, size: z.number().int().nonnegative() }),
+      z.object({
+        kind: z.literal("multipart"),
+        preamble: z.string(),
+        parts: z.array(z.object({ delimiter: z.string(), node: mimeNodeSchema })),
+        close: z.string().nullable(),
+        epilogue: z.string(),
+      }),
+      z.object({ kind: z.literal("message"), node: mimeNodeSchema }),
+    ]),
+  }),
+);
+
+export const contentSchemas = {
+  mailbox: z.object({
+    name: z.string().min(1),
+    uidValidity: z.number().int().positive().max(0xffffffff),
+    subscribed: z.boolean(),
+    specialUse: z.string().nullable(),
+    created: z.number().int(),
+  }),
+  meta: z.object({
+    mailbox: z.string(),
+    msgHash: hashSchema,
+    flags: z.string(),
+    header: z.string(),
+    contents: z.array(z.string()),
+  }),
+  flags: z.object({
+    mailbox: z.string(),
+    msgHash: hashSchema,
+    flags: z.array(z.string()),
+    internalDate: z.number().int(),
+  }),
+  header: z.object({
+    size: z.number().int().nonnegative(),
+    messageId: z.string().nullable(),
+    root: mimeNodeSchema,
+  }),
+  token: z.object({ token: z.string().min(22), created: z.number().int() }),
+} as const;
+
+/** Content documents carry raw bytes; every other type is JSON. */
+export type DocType = keyof typeof contentSchemas | "content";
+export const docTypes: readonly DocType[] = [...(Object.keys(contentSchemas) as DocType[]), "content"];
+
+export type ContentOf<T extends DocType> = T extends "content"
+  ? Uint8Array
+  : T extends keyof typeof contentSchemas
+    ? z.infer<(typeof contentSchemas)[T]>
+    : never;
+
+export type MailboxContent = ContentOf<"mailbox">;
+export type MetaContent = ContentOf<"meta">;
+export type FlagsContent = ContentOf<"flags">;
+export type HeaderContent = ContentOf<"header">;
+export type TokenContent = ContentOf<"token">;
+
+/** A stored document; `content` is null for a tombstone (a deleted document). */
+export type Doc<T extends DocType = DocType> = {
+  id: string;
+  rev: number;
+  type: T;
+  content: ContentOf<T> | null;
+};
+
+export function isDocType(value: string): value is DocType {
+  return (docTypes as readonly string[]).includes(value);
+}
+
+export function encodeContent<T extends DocType>(type: T, content: ContentOf<T>): Uint8Array {
+  if (type === "content") {
+    if (!(content instanceof Uint8Array)) throw new Error("content document needs bytes");
+    return content;
+  }
+  const schema = contentSchemas[type as keyof typeof contentSchemas];
+  return utf8(JSON.stringify(schema.parse(content)));
+}
+
+export function decodeContent<T extends DocType>(type: T, bytes: Uint8Array): ContentOf<T> {
+  if (type === "content") return bytes as ContentOf<T>;
+  const schema = contentSchemas[type as keyof typeof contentSchemas];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new Error(`document of type ${type} is not valid JSON`);
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw new Error(`document of type ${type} is malformed: ${result.error.issues[0]?.message}`);
+  return result.data as ContentOf<T>;
+}
