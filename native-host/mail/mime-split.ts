@@ -129,8 +129,10 @@ function findDelimiters(body: Buffer, boundary: string): Delimiter[] {
       else if (body[cursor] === 0x0a) cursor += 1;
       else continue;
     }
+    // The line break may already end the previous delimiter line ("--b\n--b--").
+    const previousEnd = found[found.length - 1]?.end ?? 0;
     let start = at;
-    if (at > 0) start = at >= 2 && body[at - 2] === 0x0d ? at - 2 : at - 1;
+    if (at > previousEnd) start = at - 2 >= previousEnd && body[at - 2] === 0x0d ? at - 2 : at - 1;
     found.push({ start, end: cursor, close });
     if (close) break;
     from = cursor;
