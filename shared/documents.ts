@@ -13,7 +13,8 @@ export type MimeNode = {
 };
 
 export type MimeBody =
-  | { kind: "leaf"; hash: string; size: number }
+  /** lines: the body's count of LF bytes, for IMAP's BODYSTRUCTURE. */
+  | { kind: "leaf"; hash: string; size: number; lines: number }
   | {
       kind: "multipart";
       preamble: string;
@@ -30,7 +31,12 @@ const mimeNodeSchema: z.ZodType<MimeNode> = z.lazy(() =>
   z.object({
     header: z.string(),
     body: z.discriminatedUnion("kind", [
-      z.object({ kind: z.literal("leaf"), hash: hashSchema, size: z.number().int().nonnegative() }),
+      z.object({
+        kind: z.literal("leaf"),
+        hash: hashSchema,
+        size: z.number().int().nonnegative(),
+        lines: z.number().int().nonnegative(),
+      }),
       z.object({
         kind: z.literal("multipart"),
         preamble: z.string(),

@@ -88,7 +88,7 @@ function parseEntity(entity: Buffer, depth: number, leaves: Map<string, Buffer>)
 function storeLeaf(body: Buffer, leaves: Map<string, Buffer>): MimeNode["body"] {
   const hash = sha256Hex(body);
   leaves.set(hash, body);
-  return { kind: "leaf", hash, size: body.length };
+  return { kind: "leaf", hash, size: body.length, lines: countLineFeeds(body) };
 }
 
 /** Offset just past the blank line that ends the header block, or the end
@@ -161,4 +161,10 @@ function splitMultipart(body: Buffer, boundary: string, depth: number, leaves: M
     });
   }
   return { kind: "multipart", preamble: latin1(0, delimiters[0]!.start), parts, close, epilogue };
+}
+
+function countLineFeeds(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) count++;
+  return count;
 }
