@@ -14,4 +14,18 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // IMAP and SMTP speak to the mail API, never to SQL (DESIGN.md).
+    files: ["native-host/imap/**/*.ts", "native-host/smtp/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/store/*", "better-sqlite3*"], message: "IMAP and SMTP use the mail API (native-host/mail), never the store or SQL." },
+          ],
+        },
+      ],
+    },
+  },
 );

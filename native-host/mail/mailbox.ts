@@ -69,6 +69,13 @@ export class Mailbox {
       expungedSince: sql.prepare<[string, number], { uid: number }>(
         "SELECT uid FROM mail_expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
       ),
+      keywords: sql.prepare<[string], { flag: string }>(
+        `SELECT DISTINCT json_each.value AS flag FROM mail_messages, json_each(mail_messages.flags)
+         WHERE mailbox_id = ? AND json_each.value NOT LIKE '\\%' ORDER BY flag`,
+      ),
+      firstUnseen: sql.prepare<[string], { uid: number }>(
+        "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND seen = 0 ORDER BY uid LIMIT 1",
+      ),
       claimRecent: sql.prepare<[string], { uid: number }>(
         "UPDATE mail_messages SET recent = 0 WHERE mailbox_id = ? AND recent = 1 RETURNING uid",
       ),
@@ -260,6 +267,15 @@ export class Mailbox {
       })),
       expunged: this.q.expungedSince.all(this.id, modseq).map((row) => row.uid),
     };
+  }
+
+  /** The keywords (non-system flags) set on any message here. */
+  keywords(): string[] {
+    return this.q.keywords.all(this.id).map((row) => row.flag);
+  }
+
+  firstUnseenUid(): number | undefined {
+    return this.q.firstUnseen.get(this.id)?.uid;
   }
 
   /** \Recent belongs to the first session that sees a message: this returns

@@ -4,7 +4,7 @@ import type { MimeNode } from "../../shared/documents";
 import type { DocumentStore } from "../store/document-store";
 import type { MessageRow } from "./mail-index";
 import { contentIdFor, headerIdFor } from "./mail-index";
-import { joinChunks } from "./mime-split";
+import { bodyChunks, joinChunks } from "./mime-split";
 
 export class MissingPartError extends Error {
   constructor(id: string) {
@@ -65,5 +65,10 @@ export class Message {
 
   raw(node: MimeNode = this.mime()): Buffer {
     return Buffer.concat([...this.chunks(node)]);
+  }
+
+  /** The exact bytes of an entity's body, without its header block. */
+  body(node: MimeNode): Buffer {
+    return Buffer.concat([...bodyChunks(node, (hash) => this.leaf(hash))]);
   }
 }

@@ -90,3 +90,42 @@ function parseParams(parts: string[]): Record<string, string> {
   for (const [name, pieces] of continued) if (!(name in params)) params[name] = pieces.join("");
   return params;
 }
+
+/** Splits a header block the way IMAP servers read it for ENVELOPE and
+ * BODYSTRUCTURE (Dovecot's header parser): a field runs to the next line that
+ * does not start with a space or tab; the name ends at the colon, without the
+ * blanks before it; the value starts after the blanks that follow the colon
+ * (one blank only when the value is nothing but blanks) and keeps its folding
+ * line breaks, so callers unfold exactly as their field's syntax says; a line
+ * without a colon is a field whose name is the whole line and whose value is
+ * empty. The CR of each CRLF ending a line is dropped. */
+export function parseExactHeaderFields(block: string): HeaderField[] {
+  const fields: HeaderField[] = [];
+  const lines = block.split("\n");
+  // The block ends with its blank line (or with the message); neither is a field.
+  if (lines[lines.length - 1] === "") lines.pop();
+  if (lines.length > 0 && (lines[lines.length - 1] === "" || lines[lines.length - 1] === "\r")) lines.pop();
+  for (let index = 0; index < lines.length; index++) {
+    const line = withoutFinalCr(lines[index]!, index < lines.length - 1 || block.endsWith("\n"));
+    const last = fields[fields.length - 1];
+    if (index > 0 && last && (line[0] === " " || line[0] === "\t")) {
+      last.value += "\n" + line;
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon < 0) {
+      fields.push({ name: line, value: "" });
+      continue;
+    }
+    const name = line.slice(0, colon).replace(/[ \t]+$/, "");
+    const value = line.slice(colon + 1);
+    const leadingBlanks = /^[ \t]*/.exec(value)![0].length;
+    const skip = leadingBlanks === value.length ? Math.min(1, value.length) : leadingBlanks;
+    fields.push({ name, value: value.slice(skip) });
+  }
+  return fields;
+}
+
+function withoutFinalCr(line: string, endedByLf: boolean): string {
+  return endedByLf && line.endsWith("\r") ? line.slice(0, -1) : line;
+}

@@ -31,6 +31,11 @@ export function splitMessage(raw: Uint8Array): SplitMessage {
 /** The message's bytes in order, one chunk at a time, leaves fetched on demand. */
 export function* joinChunks(node: MimeNode, leaf: (hash: string) => Uint8Array): Generator<Uint8Array> {
   yield Buffer.from(node.header, "latin1");
+  yield* bodyChunks(node, leaf);
+}
+
+/** An entity's body (everything after its header block), in chunks. */
+export function* bodyChunks(node: MimeNode, leaf: (hash: string) => Uint8Array): Generator<Uint8Array> {
   const body = node.body;
   switch (body.kind) {
     case "leaf":

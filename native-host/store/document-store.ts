@@ -188,6 +188,6 @@ function toDoc(row: DocRow): Doc {
     id: row.id,
     rev: row.rev,
     type: row.type,
-    content: row.deleted || !row.body ? null : decodeContent(row.type, row.body),
+    content: row.deleted || !row.body ? null : decodeContent(row.type, row.body, false),
   };
 }

@@ -1,0 +1,24 @@
+// The capability list, as the session's state allows (RFC 3501 7.2.1).
+import { APPEND_LIMIT_BYTES } from "./limits";
+import type { ImapSession } from "./session";
+
+const ALWAYS = ["IMAP4rev1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT"];
+const BEFORE_LOGIN = ["AUTH=PLAIN"];
+const AFTER_LOGIN = [
+  "UIDPLUS",
+  "MOVE",
+  "SPECIAL-USE",
+  "LIST-EXTENDED",
+  "LIST-STATUS",
+  "CONDSTORE",
+  "QRESYNC",
+  "ESEARCH",
+  "SORT",
+  "THREAD=REFERENCES",
+  `APPENDLIMIT=${APPEND_LIMIT_BYTES}`,
+  "STATUS=SIZE",
+];
+
+export function capabilities(session: Pick<ImapSession, "state">): string[] {
+  return session.state === "not-authenticated" ? [...ALWAYS, ...BEFORE_LOGIN] : [...ALWAYS, ...AFTER_LOGIN];
+}

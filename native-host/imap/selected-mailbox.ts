@@ -1,0 +1,142 @@
+// One session's view of its selected mailbox. Sequence numbers belong to the
+// session: a message another session (or sync, or incoming mail) adds or
+// removes changes this view only when the session is allowed to hear about it
+// (RFC 3501 7.4.1), so the client's numbering never shifts under its feet.
+import type { FlagChange } from "../mail/mail-index";
+import type { Mailbox } from "../mail/mailbox";
+import { normalizeSequenceSet } from "./protocol/sequence-set";
+import type { SequenceSet } from "./protocol/types";
+import { formatSequenceSet } from "./protocol/sequence-set";
+import { encodeFlags } from "./response/flags";
+
+export type UntaggedWriter = (line: string) => void;
+
+export class SelectedMailbox {
+  private uids: number[];
+  private readonly recent = new Set<number>();
+  private readonly pendingNew = new Set<number>();
+  private readonly pendingExpunged = new Set<number>();
+  private readonly pendingFlags = new Map<number, FlagChange>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly mailbox: Mailbox,
+    readonly readOnly: boolean,
+    private readonly modes: { condstore: () => boolean; qresync: () => boolean },
+  ) {
+    this.uids = [...mailbox.uids()];
+    if (!readOnly) for (const uid of mailbox.claimRecent()) this.recent.add(uid);
+    const onNew = (uids: number[]) => uids.forEach((uid) => this.pendingNew.add(uid));
+    const onChanged = (changes: FlagChange[]) => changes.forEach((change) => this.pendingFlags.set(change.uid, change));
+    const onExpunged = (uids: number[]) =>
+      uids.forEach((uid) => {
+        if (this.pendingNew.delete(uid)) return;
+        this.pendingExpunged.add(uid);
+        this.pendingFlags.delete(uid);
+      });
+    mailbox.events.on("new", onNew);
+    mailbox.events.on("changed", onChanged);
+    mailbox.events.on("expunged", onExpunged);
+    this.unsubscribe = () => {
+      mailbox.events.off("new", onNew);
+      mailbox.events.off("changed", onChanged);
+      mailbox.events.off("expunged", onExpunged);
+    };
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  get recentCount(): number {
+    return this.recent.size;
+  }
+
+  isRecent(uid: number): boolean {
+    return this.recent.has(uid);
+  }
+
+  /** UIDs in the session's view, ascending (position = sequence number - 1). */
+  get viewUids(): readonly number[] {
+    return this.uids;
+  }
+
+  sequenceOf(uid: number): number | undefined {
+    let low = 0;
+    let high = this.uids.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const value = this.uids[middle]!;
+      if (value === uid) return middle + 1;
+      if (value < uid) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  }
+
+  /** The UIDs a sequence set names, ascending: by sequence number, or by UID
+   * (where `*` is the highest UID and numbers not in the view are skipped). */
+  resolve(set: SequenceSet, byUid: boolean): number[] {
+    if (byUid) {
+      const max = this.uids[this.uids.length - 1] ?? 0;
+      const ranges = normalizeSequenceSet(set, max);
+      return this.uids.filter((uid) => ranges.some(([start, end]) => uid >= start && uid <= end));
+    }
+    const out: number[] = [];
+    for (const [start, end] of normalizeSequenceSet(set, this.uids.length)) {
+      if (start < 1 || end > this.uids.length) throw new RangeError(`sequence number out of range (1:${this.uids.length})`);
+      for (let seq = start; seq <= end; seq++) out.push(this.uids[seq - 1]!);
+    }
+    return [...new Set(out)].sort((a, b) => a - b);
+  }
+
+  /** Forget pending flag notices this session's own STORE already reported. */
+  acknowledgeFlags(uids: Iterable<number>): void {
+    for (const uid of uids) this.pendingFlags.delete(uid);
+  }
+
+  /** Writes what changed since the last flush: EXPUNGE (or VANISHED) when
+   * allowed, then EXISTS and RECENT, then flag changes as unsolicited FETCH. */
+  flush(write: UntaggedWriter, expungeAllowed: boolean): void {
+    if (expungeAllowed && this.pendingExpunged.size > 0) {
+      const gone = [...this.pendingExpunged].filter((uid) => this.sequenceOf(uid) !== undefined).sort((a, b) => a - b);
+      this.pendingExpunged.clear();
+      if (gone.length > 0) {
+        if (this.modes.qresync()) write(`VANISHED ${formatSequenceSet(gone)}`);
+        else for (const uid of [...gone].reverse()) write(`${this.sequenceOf(uid)} EXPUNGE`);
+        const goneSet = new Set(gone);
+        this.uids = this.uids.filter((uid) => !goneSet.has(uid));
+        gone.forEach((uid) => this.recent.delete(uid));
+      }
+    }
+    if (this.pendingNew.size > 0) {
+      const known = this.uids[this.uids.length - 1] ?? 0;
+      const added = [...this.pendingNew].filter((uid) => uid > known).sort((a, b) => a - b);
+      this.pendingNew.clear();
+      if (added.length > 0) {
+        this.uids.push(...added);
+        if (!this.readOnly) for (const uid of this.mailbox.claimRecent()) this.recent.add(uid);
+        write(`${this.uids.length} EXISTS`);
+        write(`${this.recent.size} RECENT`);
+      }
+    }
+    if (this.pendingFlags.size > 0) {
+      const changes = [...this.pendingFlags.values()].sort((a, b) => a.uid - b.uid);
+      this.pendingFlags.clear();
+      for (const change of changes) {
+        const seq = this.sequenceOf(change.uid);
+        if (seq === undefined || this.pendingExpunged.has(change.uid)) continue;
+        write(this.flagsFetchLine(seq, change));
+      }
+    }
+  }
+
+  flagsFetchLine(seq: number, change: FlagChange): string {
+    const modseq = this.modes.condstore() ? ` MODSEQ (${change.modseq})` : "";
+    return `${seq} FETCH (UID ${change.uid} FLAGS ${encodeFlags(change.flags, this.isRecent(change.uid))}${modseq})`;
+  }
+}

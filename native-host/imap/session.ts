@@ -1,0 +1,237 @@
+// One IMAP connection: reads commands, checks each against its module's
+// allowed states and argument shape, runs it, and writes the responses.
+// Commands run one at a time in arrival order; a slow client only waits on
+// its own socket, and long commands yield so other sessions keep going.
+import { once } from "node:events";
+import type { Socket } from "node:net";
+import type { Account } from "../mail/account";
+import { MailboxError } from "../mail/account";
+import { ArgReader, type Completion, CommandFailure, type SessionState } from "./command";
+import { commandsByName } from "./commands";
+import {
+  AUTOLOGOUT_AUTHENTICATED_MS,
+  AUTOLOGOUT_NOT_AUTHENTICATED_MS,
+  IDLE_MAX_MS,
+} from "./limits";
+import { CommandReader, type ReaderError } from "./protocol/command-reader";
+import { parseCommand } from "./protocol/command-parser";
+import { ParseError, type ParsedCommand, type RawCommand } from "./protocol/types";
+import type { SelectedMailbox } from "./selected-mailbox";
+import { capabilities } from "./capabilities";
+
+/** What a session reports to its embedder (the daemon logs these; never content). */
+export type SessionEvent =
+  | { type: "connect"; session: number }
+  | { type: "login"; session: number; username: string; method: "LOGIN" | "AUTHENTICATE" }
+  | { type: "login-failed"; session: number; username: string }
+  | { type: "select"; session: number; mailbox: string }
+  | { type: "error"; session: number; command: string; error: string }
+  | { type: "close"; session: number };
+
+export type ImapHooks = {
+  /** Checks a username and mail token; answers the account, or null after the failure delay. */
+  authenticate(username: string, password: string): Promise<Account | null>;
+  onEvent?(event: SessionEvent): void;
+};
+
+let sessionCounter = 0;
+
+export class ImapSession {
+  readonly id = ++sessionCounter;
+  state: SessionState = "not-authenticated";
+  account: Account | null = null;
+  username: string | null = null;
+  selected: SelectedMailbox | null = null;
+  /** ENABLEd extensions (CONDSTORE, QRESYNC). */
+  readonly enabled = new Set<string>();
+  /** CONDSTORE becomes active with ENABLE, SELECT (CONDSTORE) or any command using MODSEQ. */
+  condstoreActive = false;
+
+  private readonly reader: CommandReader;
+  private readonly queue: RawCommand[] = [];
+  private running = false;
+  private lineWaiter: ((line: Buffer | null) => void) | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly hooks: ImapHooks,
+  ) {
+    this.reader = new CommandReader({
+      onCommand: (command) => this.receive(command),
+      onContinuationNeeded: () => this.write("+ Ready for literal data\r\n"),
+      onError: (error) => this.readerError(error),
+      onDrain: () => socket.resume(),
+    });
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.reader.push(chunk)) socket.pause();
+    });
+    socket.on("close", () => this.shutdown());
+    socket.on("error", () => this.shutdown());
+    this.emit({ type: "connect", session: this.id });
+    this.write(`* OK [CAPABILITY ${capabilities(this).join(" ")}] Bitmask Mail IMAP ready\r\n`);
+    this.armAutologout();
+  }
+
+  emit(event: SessionEvent): void {
+    this.hooks.onEvent?.(event);
+  }
+
+  /** The account of an authenticated session. */
+  get authenticatedAccount(): Account {
+    if (!this.account) throw new CommandFailure("not authenticated");
+    return this.account;
+  }
+
+  get selectedMailbox(): SelectedMailbox {
+    if (!this.selected) throw new CommandFailure("no mailbox selected");
+    return this.selected;
+  }
+
+  write(data: string | Buffer): void {
+    if (!this.closed) this.socket.write(data);
+  }
+
+  untagged(line: string | Buffer): void {
+    if (typeof line === "string") this.write(`* ${line}\r\n`);
+    else this.write(Buffer.concat([Buffer.from("* "), line, Buffer.from("\r\n")]));
+  }
+
+  /** Waits while the client is slow to read, and lets other sessions run. */
+  async yieldToOthers(): Promise<void> {
+    if (this.socket.writableNeedDrain) await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]);
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Reads the next line the client sends outside the command syntax (the
+   * AUTHENTICATE response, IDLE's DONE); null when the connection ends. */
+  nextLine(): Promise<Buffer | null> {
+    return new Promise((resolve) => {
+      this.lineWaiter = resolve;
+      this.reader.resume();
+    });
+  }
+
+  /** Arms the logout timer for IDLE, which may last longer than other waits. */
+  idleTimeout(): void {
+    this.armAutologout(IDLE_MAX_MS);
+  }
+
+  select(selected: SelectedMailbox | null): void {
+    this.selected?.close();
+    this.selected = selected;
+    this.state = selected ? "selected" : this.account ? "authenticated" : "not-authenticated";
+  }
+
+  logout(): void {
+    this.state = "logout";
+  }
+
+  private receive(command: RawCommand): void {
+    if (this.lineWaiter) {
+      const waiter = this.lineWaiter;
+      this.lineWaiter = null;
+      this.reader.pause();
+      waiter(command.lines[0] ?? Buffer.alloc(0));
+      return;
+    }
+    this.queue.push(command);
+    void this.drainQueue();
+  }
+
+  private async drainQueue(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.reader.pause();
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        await this.execute(this.queue.shift()!);
+        if (this.state === "logout") {
+          this.socket.end();
+          return;
+        }
+      }
+    } finally {
+      this.running = false;
+      if (!this.closed) this.reader.resume();
+    }
+  }
+
+  private async execute(raw: RawCommand): Promise<void> {
+    this.armAutologout();
+    const parsed = parseCommand(raw);
+    if (!parsed.ok) {
+      this.write(`${parsed.tag ?? "*"} BAD ${parsed.message}\r\n`);
+      return;
+    }
+    const command = parsed.command;
+    const completion = await this.run(command);
+    if (this.selected) this.selected.flush((line) => this.untagged(line), !this.forbidsExpunge(command));
+    const code = completion.code ? `[${completion.code}] ` : "";
+    this.write(`${command.tag} ${completion.status} ${code}${completion.text}\r\n`);
+  }
+
+  private forbidsExpunge(command: ParsedCommand): boolean {
+    return !command.uid && commandsByName.get(command.name)?.forbidsExpungeNotices === true;
+  }
+
+  private async run(command: ParsedCommand): Promise<Completion> {
+    const spec = commandsByName.get(command.name);
+    const label = command.uid ? `UID ${command.name}` : command.name;
+    if (!spec || (command.uid && !spec.uid)) return { status: "BAD", text: `unknown command ${label}` };
+    if (!spec.states.includes(this.state)) {
+      return { status: "BAD", text: `${label} is not allowed ${stateText(this.state)}` };
+    }
+    try {
+      const args = spec.parse(new ArgReader(command.args), command);
+      return await spec.run(this, args, command);
+    } catch (error) {
+      if (error instanceof ParseError || error instanceof RangeError) return { status: "BAD", text: `${label}: ${error.message}` };
+      if (error instanceof CommandFailure) return { status: "NO", text: error.message, ...(error.code ? { code: error.code } : {}) };
+      if (error instanceof MailboxError) return { status: "NO", text: error.message };
+      this.emit({ type: "error", session: this.id, command: label, error: String((error as Error).stack ?? error) });
+      return { status: "NO", code: "SERVERBUG", text: `${label} failed: internal error` };
+    }
+  }
+
+  private readerError(error: ReaderError): void {
+    const tag = error.tag ?? "*";
+    const tooBig = error.kind === "literal-too-big" && error.commandName === "APPEND";
+    this.write(tooBig ? `${tag} NO [TOOBIG] ${error.message}\r\n` : `${tag} BAD ${error.message}\r\n`);
+    if (error.fatal) {
+      this.write("* BYE the command stream could not be followed\r\n");
+      this.socket.end();
+      this.shutdown();
+    }
+  }
+
+  private armAutologout(ms?: number): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const timeout = ms ?? (this.state === "not-authenticated" ? AUTOLOGOUT_NOT_AUTHENTICATED_MS : AUTOLOGOUT_AUTHENTICATED_MS);
+    this.idleTimer = setTimeout(() => {
+      this.write("* BYE autologout: idle for too long\r\n");
+      this.socket.end();
+      this.shutdown();
+    }, timeout);
+    this.idleTimer.unref();
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.selected?.close();
+    this.selected = null;
+    this.reader.close();
+    this.lineWaiter?.(null);
+    this.lineWaiter = null;
+    this.emit({ type: "close", session: this.id });
+  }
+}
+
+function stateText(state: SessionState): string {
+  if (state === "not-authenticated") return "before login";
+  if (state === "authenticated") return "without a selected mailbox";
+  return `in state ${state}`;
+}
