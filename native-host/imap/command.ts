@@ -3,7 +3,7 @@
 // The session checks the state and turns a ParseError into BAD, so command
 // modules only hold the command's own logic.
 import type { ImapSession } from "./session";
-import { parseSequenceSet } from "./protocol/sequence-set";
+import { tokenAsAtom, tokenAsList, tokenAsNumber, tokenAsSequenceSet, tokenAsString } from "./protocol/command-parser";
 import { type ImapToken, type ListToken, ParseError, type ParsedCommand, type SectionToken, type SequenceSet } from "./protocol/types";
 
 export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
@@ -68,39 +68,27 @@ export class ArgReader {
 
   /** atom, quoted string or literal, as text (RFC 3501 astring). */
   astring(what: string): string {
-    const token = this.next(what);
-    if (token.type === "atom" || token.type === "quoted") return token.value;
-    if (token.type === "number") return token.text;
-    if (token.type === "literal") return token.value.toString("utf8");
-    throw new ParseError(`${what} must be a string`);
+    return tokenAsString(this.next(what), what);
   }
 
   /** An astring kept as bytes (message text, SEARCH strings in a charset). */
   bytes(what: string): Buffer {
     const token = this.next(what);
-    if (token.type === "literal") return token.value;
-    if (token.type === "atom" || token.type === "quoted") return Buffer.from(token.value, "utf8");
-    if (token.type === "number") return Buffer.from(token.text);
-    throw new ParseError(`${what} must be a string`);
+    return token.type === "literal" ? token.value : Buffer.from(tokenAsString(token, what), "utf8");
   }
 
   atom(what: string): string {
-    const token = this.next(what);
-    if (token.type === "atom") return token.value;
-    if (token.type === "number") return token.text;
-    throw new ParseError(`${what} must be an atom`);
+    return tokenAsAtom(this.next(what), what);
   }
 
   number(what: string): number {
-    const token = this.next(what);
-    if (token.type !== "number" || !Number.isSafeInteger(token.value)) throw new ParseError(`${what} must be a number`);
-    return token.value;
+    return tokenAsNumber(this.next(what), what);
   }
 
   list(what: string): ListToken {
     const token = this.next(what);
-    if (token.type !== "list") throw new ParseError(`${what} must be a parenthesised list`);
-    return token;
+    tokenAsList(token, what);
+    return token as ListToken;
   }
 
   /** A list if the next token is one, else undefined (nothing consumed). */
@@ -112,10 +100,7 @@ export class ArgReader {
   }
 
   sequenceSet(what = "sequence set"): SequenceSet {
-    const token = this.next(what);
-    const text = token.type === "atom" ? token.value : token.type === "number" ? token.text : null;
-    if (text === null) throw new ParseError(`${what} expected`);
-    return parseSequenceSet(text);
+    return tokenAsSequenceSet(this.next(what), what);
   }
 
   section(what: string): SectionToken {
