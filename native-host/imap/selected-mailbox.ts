@@ -4,7 +4,7 @@
 // (RFC 3501 7.4.1), so the client's numbering never shifts under its feet.
 import type { FlagChange } from "../mail/mail-index";
 import type { Mailbox } from "../mail/mailbox";
-import { normalizeSequenceSet } from "./protocol/sequence-set";
+import { SEQUENCE_STAR, normalizeSequenceSet } from "./protocol/sequence-set";
 import type { SequenceSet } from "./protocol/types";
 import { formatSequenceSet } from "./protocol/sequence-set";
 import { encodeFlags } from "./response/flags";
@@ -86,9 +86,17 @@ export class SelectedMailbox {
       const ranges = normalizeSequenceSet(set, max);
       return this.uids.filter((uid) => ranges.some(([start, end]) => uid >= start && uid <= end));
     }
+    // A number past the last message is a client error (BAD); "*" on an
+    // empty mailbox simply names nothing.
+    for (const [start, end] of set) {
+      for (const n of [start, end]) {
+        if (n !== SEQUENCE_STAR && (n < 1 || n > this.uids.length)) {
+          throw new RangeError(`message sequence number ${n} out of range (the mailbox has ${this.uids.length})`);
+        }
+      }
+    }
     const out: number[] = [];
     for (const [start, end] of normalizeSequenceSet(set, this.uids.length)) {
-      if (start < 1 || end > this.uids.length) throw new RangeError(`sequence number out of range (1:${this.uids.length})`);
       for (let seq = start; seq <= end; seq++) out.push(this.uids[seq - 1]!);
     }
     return [...new Set(out)].sort((a, b) => a - b);

@@ -85,7 +85,7 @@ function entries(list: MailboxInfo[]): Entry[] {
       if (!byName.has(parent)) byName.set(parent, { name: parent, info: null });
     }
   }
-  return [...byName.values()];
+  return [...byName.values()].sort((a, b) => (a.name === "INBOX" ? -1 : b.name === "INBOX" ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function run(session: ImapSession, options: ListOptions) {

@@ -130,6 +130,6 @@ export const expunge = defineCommand({
     const uids = set ? selected.resolve(set, true) : undefined;
     selected.mailbox.expunge(uids);
     // The EXPUNGE (or VANISHED) responses come from the flush after every command.
-    return ok("EXPUNGE completed", `HIGHESTMODSEQ ${selected.mailbox.highestModseq}`);
+    return session.condstoreActive ? ok("EXPUNGE completed", `HIGHESTMODSEQ ${selected.mailbox.highestModseq}`) : ok("EXPUNGE completed");
   },
 });
