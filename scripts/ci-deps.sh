@@ -6,5 +6,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -q
 # build-essential and python3: better-sqlite3-multiple-ciphers compiles from source.
+# isync, offlineimap3, mutt: real IMAP clients (tests/integration/{mbsync,offlineimap,mutt}.test.ts).
 $SUDO apt-get install -y -q --no-install-recommends \
-  build-essential python3 ca-certificates
+  build-essential python3 ca-certificates dovecot-imapd \
+  isync offlineimap3 mutt

@@ -1,6 +1,6 @@
 // The local IMAP server: loopback only, one ImapSession per connection.
 import net from "node:net";
-import { type ImapHooks, ImapSession } from "./session";
+import { DEFAULT_TIMEOUTS, type ImapHooks, ImapSession, type SessionTimeouts } from "./session";
 
 export const DEFAULT_IMAP_PORT = 1984;
 
@@ -10,12 +10,15 @@ export class ImapServer {
   private readonly server: net.Server;
   private readonly sessions = new Set<net.Socket>();
 
-  constructor(private readonly hooks: ImapHooks) {
+  constructor(
+    private readonly hooks: ImapHooks,
+    private readonly timeouts: SessionTimeouts = DEFAULT_TIMEOUTS,
+  ) {
     this.server = net.createServer((socket) => {
       socket.setNoDelay(true);
       this.sessions.add(socket);
       socket.on("close", () => this.sessions.delete(socket));
-      new ImapSession(socket, this.hooks);
+      new ImapSession(socket, this.hooks, this.timeouts);
     });
   }
 

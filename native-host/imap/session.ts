@@ -34,6 +34,15 @@ export type ImapHooks = {
   onEvent?(event: SessionEvent): void;
 };
 
+/** The session's timers; the defaults come from limits.ts (tests shorten them). */
+export type SessionTimeouts = { notAuthenticatedMs: number; authenticatedMs: number; idleMs: number };
+
+export const DEFAULT_TIMEOUTS: SessionTimeouts = {
+  notAuthenticatedMs: AUTOLOGOUT_NOT_AUTHENTICATED_MS,
+  authenticatedMs: AUTOLOGOUT_AUTHENTICATED_MS,
+  idleMs: IDLE_MAX_MS,
+};
+
 let sessionCounter = 0;
 
 export class ImapSession {
@@ -57,6 +66,7 @@ export class ImapSession {
   constructor(
     private readonly socket: Socket,
     readonly hooks: ImapHooks,
+    private readonly timeouts: SessionTimeouts = DEFAULT_TIMEOUTS,
   ) {
     this.reader = new CommandReader({
       onCommand: (command) => this.receive(command),
@@ -115,7 +125,7 @@ export class ImapSession {
 
   /** Arms the logout timer for IDLE, which may last longer than other waits. */
   idleTimeout(): void {
-    this.armAutologout(IDLE_MAX_MS);
+    this.armAutologout(this.timeouts.idleMs);
   }
 
   select(selected: SelectedMailbox | null): void {
@@ -159,7 +169,16 @@ export class ImapSession {
   }
 
   private async execute(raw: RawCommand): Promise<void> {
-    this.armAutologout();
+    // The idle clock stops while a command runs and restarts once it is answered.
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    try {
+      await this.executeParsed(raw);
+    } finally {
+      if (!this.closed && this.state !== "logout") this.armAutologout();
+    }
+  }
+
+  private async executeParsed(raw: RawCommand): Promise<void> {
     const parsed = parseCommand(raw);
     if (!parsed.ok) {
       this.write(`${parsed.tag ?? "*"} BAD ${parsed.message}\r\n`);
@@ -208,7 +227,7 @@ export class ImapSession {
 
   private armAutologout(ms?: number): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    const timeout = ms ?? (this.state === "not-authenticated" ? AUTOLOGOUT_NOT_AUTHENTICATED_MS : AUTOLOGOUT_AUTHENTICATED_MS);
+    const timeout = ms ?? (this.state === "not-authenticated" ? this.timeouts.notAuthenticatedMs : this.timeouts.authenticatedMs);
     this.idleTimer = setTimeout(() => {
       this.write("* BYE autologout: idle for too long\r\n");
       this.socket.end();

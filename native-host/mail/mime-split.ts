@@ -68,16 +68,20 @@ export function leafHashes(node: MimeNode, out: string[] = []): string[] {
   return out;
 }
 
-function parseEntity(entity: Buffer, depth: number, leaves: Map<string, Buffer>): MimeNode {
+/** `defaultType` is the Content-Type a part has when it names none: text/plain,
+ * but message/rfc822 inside a multipart/digest (RFC 2046 5.1.5). */
+function parseEntity(entity: Buffer, depth: number, leaves: Map<string, Buffer>, defaultType = "text/plain"): MimeNode {
   const bodyStart = headerEnd(entity);
   const header = entity.toString("latin1", 0, bodyStart);
   const body = entity.subarray(bodyStart);
   if (depth < MAX_MIME_DEPTH) {
     const fields = parseHeaderFields(header);
-    const contentType = parseContentType(headerValue(fields, "content-type"));
+    const contentType = parseContentType(headerValue(fields, "content-type") ?? defaultType);
     const boundary = contentType.params.boundary;
-    if (contentType.type === "multipart" && boundary) {
-      const multipart = splitMultipart(body, boundary, depth, leaves);
+    // An empty boundary is invalid, but splitting at bare "--" lines is how Dovecot reads it.
+    if (contentType.type === "multipart" && boundary !== undefined) {
+      const childType = contentType.subtype === "digest" ? "message/rfc822" : "text/plain";
+      const multipart = splitMultipart(body, boundary, depth, leaves, childType);
       if (multipart) return { header, body: multipart };
     }
     const encoding = (headerValue(fields, "content-transfer-encoding") ?? "7bit").toLowerCase();
@@ -113,9 +117,17 @@ function headerEnd(entity: Buffer): number {
 
 type Delimiter = { start: number; end: number; close: boolean };
 
-/** Finds delimiter lines: "--boundary" at a line start, optionally "--",
- * then only transport padding up to the line break. The line break before
- * the delimiter belongs to it (RFC 2046 5.1.1). */
+/** RFC 2046 bchars other than space: a character a longer boundary could have here. */
+function continuesBoundary(byte: number | undefined): boolean {
+  return byte !== undefined && /[0-9A-Za-z'()+_,\-./:=?]/.test(String.fromCharCode(byte));
+}
+
+/** Finds delimiter lines: "--boundary" at a line start; "--" after it makes
+ * the close delimiter. The rest of the line belongs to the delimiter: RFC
+ * 2046 5.1.1 asks only that the boundary appear whole after the line break,
+ * unless the next character could continue a boundary ("--b2" is not a
+ * delimiter of "b": it is the delimiter of a nested "b2").
+ * The line break before the delimiter belongs to it too. */
 function findDelimiters(body: Buffer, boundary: string): Delimiter[] {
   const dashBoundary = Buffer.from("--" + boundary, "latin1");
   const found: Delimiter[] = [];
@@ -125,27 +137,29 @@ function findDelimiters(body: Buffer, boundary: string): Delimiter[] {
     if (at < 0) break;
     from = at + 1;
     if (at > 0 && body[at - 1] !== 0x0a) continue;
-    let cursor = at + dashBoundary.length;
-    const close = body[cursor] === 0x2d && body[cursor + 1] === 0x2d;
-    if (close) cursor += 2;
-    while (body[cursor] === 0x20 || body[cursor] === 0x09) cursor++;
-    if (cursor < body.length) {
-      if (body[cursor] === 0x0d && body[cursor + 1] === 0x0a) cursor += 2;
-      else if (body[cursor] === 0x0a) cursor += 1;
-      else continue;
-    }
+    const afterBoundary = at + dashBoundary.length;
+    const close = body[afterBoundary] === 0x2d && body[afterBoundary + 1] === 0x2d;
+    if (!close && continuesBoundary(body[afterBoundary])) continue;
+    const newline = body.indexOf(0x0a, afterBoundary);
+    const end = newline < 0 ? body.length : newline + 1;
     // The line break may already end the previous delimiter line ("--b\n--b--").
     const previousEnd = found[found.length - 1]?.end ?? 0;
     let start = at;
     if (at > previousEnd) start = at - 2 >= previousEnd && body[at - 2] === 0x0d ? at - 2 : at - 1;
-    found.push({ start, end: cursor, close });
+    found.push({ start, end, close });
     if (close) break;
-    from = cursor;
+    from = end;
   }
   return found;
 }
 
-function splitMultipart(body: Buffer, boundary: string, depth: number, leaves: Map<string, Buffer>): MimeNode["body"] | null {
+function splitMultipart(
+  body: Buffer,
+  boundary: string,
+  depth: number,
+  leaves: Map<string, Buffer>,
+  childType: string,
+): MimeNode["body"] | null {
   const delimiters = findDelimiters(body, boundary);
   if (delimiters.length === 0) return null;
   const latin1 = (start: number, end: number) => body.toString("latin1", start, end);
@@ -162,7 +176,7 @@ function splitMultipart(body: Buffer, boundary: string, depth: number, leaves: M
     const partEnd = delimiters[i + 1]?.start ?? body.length;
     parts.push({
       delimiter: latin1(delimiter.start, delimiter.end),
-      node: parseEntity(body.subarray(delimiter.end, partEnd), depth + 1, leaves),
+      node: parseEntity(body.subarray(delimiter.end, partEnd), depth + 1, leaves, childType),
     });
   }
   return { kind: "multipart", preamble: latin1(0, delimiters[0]!.start), parts, close, epilogue };

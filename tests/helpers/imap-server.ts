@@ -3,20 +3,23 @@ import { ImapFlow } from "imapflow";
 import { tokenAuthenticator } from "../../native-host/auth/authenticator";
 import { MailTokens } from "../../native-host/auth/mail-token";
 import { ImapServer } from "../../native-host/imap/server";
-import type { SessionEvent } from "../../native-host/imap/session";
+import { DEFAULT_TIMEOUTS, type SessionEvent, type SessionTimeouts } from "../../native-host/imap/session";
 import { openTempAccount } from "./temp-store";
 
 export const ADDRESS = "alice@example.org";
 
-export async function startImap() {
+export async function startImap(timeouts: Partial<SessionTimeouts> = {}) {
   const temp = await openTempAccount();
   const tokens = new MailTokens(temp.store);
   const token = tokens.current();
   const events: SessionEvent[] = [];
-  const server = new ImapServer({
-    authenticate: tokenAuthenticator(ADDRESS, tokens, temp.account),
-    onEvent: (event) => events.push(event),
-  });
+  const server = new ImapServer(
+    {
+      authenticate: tokenAuthenticator(ADDRESS, tokens, temp.account),
+      onEvent: (event) => events.push(event),
+    },
+    { ...DEFAULT_TIMEOUTS, ...timeouts },
+  );
   const { port } = await server.listen({ port: 0 });
   const clients: ImapFlow[] = [];
   return {

@@ -3,13 +3,13 @@
 import net from "node:net";
 
 export class RawImap {
-  private buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
   private waiters: (() => void)[] = [];
   closed = false;
 
   private constructor(private readonly socket: net.Socket) {
     socket.on("data", (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.chunks.push(chunk);
       this.wake();
     });
     socket.on("close", () => {
@@ -23,7 +23,6 @@ export class RawImap {
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
     const client = new RawImap(socket);
     await client.readUntil((text) => text.includes("\r\n"));
-    client.buffer = Buffer.alloc(0);
     return client;
   }
 
@@ -33,13 +32,27 @@ export class RawImap {
     for (const waiter of waiters) waiter();
   }
 
-  /** Waits (bounded) until the received text satisfies `done`, returns and consumes it. */
+  /** The last bytes received, as text: what `done` looks at, so that waiting
+   * on a large answer does not rescan all of it for every chunk. */
+  private tail(): string {
+    const window = 64 * 1024;
+    const parts: Buffer[] = [];
+    let length = 0;
+    for (let i = this.chunks.length - 1; i >= 0 && length < window; i--) {
+      parts.unshift(this.chunks[i]!);
+      length += this.chunks[i]!.length;
+    }
+    return Buffer.concat(parts).toString("latin1");
+  }
+
+  /** Waits (bounded) until the text received (its last 64 KiB) satisfies
+   * `done`, then returns all of it and consumes it. */
   async readUntil(done: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    while (!done(this.buffer.toString("latin1"))) {
+    while (!done(this.tail())) {
       if (this.closed) break;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; received so far: ${JSON.stringify(this.buffer.toString("latin1").slice(-500))}`);
+      if (left <= 0) throw new Error(`timed out; received so far: ${JSON.stringify(this.tail().slice(-500))}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -48,9 +61,18 @@ export class RawImap {
         });
       });
     }
-    const text = this.buffer.toString("latin1");
-    this.buffer = Buffer.alloc(0);
+    const text = Buffer.concat(this.chunks).toString("latin1");
+    this.chunks = [];
     return text;
+  }
+
+  /** Stops reading the socket, as a slow client would; its data waits in the kernel. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   write(data: string | Buffer): void {

@@ -12,14 +12,17 @@ import { authenticate, login } from "./login";
 import { create, deleteMailbox, rename, subscribe, unsubscribe } from "./manage-mailboxes";
 import { namespace } from "./namespace";
 import { check, logout, noop } from "./noop";
+import { search } from "./search";
 import { close, examine, expunge, select, unselect } from "./select";
+import { sort } from "./sort";
 import { status } from "./status";
 import { store } from "./store";
+import { thread } from "./thread";
 
 const all: CommandSpec<never>[] = [
   append, authenticate, capability, check, close, copy, create, deleteMailbox, enable, examine, expunge, fetch,
-  id, idle, list, login, logout, lsub, move, namespace, noop, rename, select, status, store, subscribe,
-  unselect, unsubscribe,
+  id, idle, list, login, logout, lsub, move, namespace, noop, rename, search, select, sort, status, store,
+  subscribe, thread, unselect, unsubscribe,
 ] as CommandSpec<never>[];
 
 export const commandsByName: ReadonlyMap<string, CommandSpec<unknown>> = new Map(

@@ -48,8 +48,9 @@ class Cursor {
     return this.position >= this.text.length;
   }
 
-  /** The current character, or "" at the end. */
-  get current(): string {
+  /** The current character, or "" at the end. A method, not a getter, so
+   * that TypeScript does not narrow it across the cursor's moves. */
+  peek(): string {
     return this.text[this.position] ?? "";
   }
 
@@ -59,7 +60,7 @@ class Cursor {
 
   skipCfws(): Step {
     while (!this.atEnd) {
-      const char = this.current;
+      const char = this.peek();
       if (char === " " || char === "\t" || char === "\r" || char === "\n") {
         this.position++;
         continue;
@@ -75,7 +76,7 @@ class Cursor {
     let comment = "";
     this.position++;
     for (; !this.atEnd; this.position++) {
-      const char = this.current;
+      const char = this.peek();
       if (char === "(") depth++;
       else if (char === ")" && --depth === 0) {
         this.lastComment = comment;
@@ -84,7 +85,7 @@ class Cursor {
       } else if (char === "\\") {
         this.position++;
         if (this.atEnd) return -1;
-        comment += this.current;
+        comment += this.peek();
         continue;
       }
       comment += char;
@@ -115,7 +116,7 @@ class Cursor {
       text += this.text.slice(start, this.position);
       const step = this.skipCfws();
       if (step <= 0) return { step, text };
-      if (this.current !== ".") return { step: 1, text };
+      if (this.peek() !== ".") return { step: 1, text };
       this.position++;
       text += ".";
       const afterDot = this.skipCfws();
@@ -131,7 +132,7 @@ class Cursor {
     let text = "";
     this.position++;
     for (; !this.atEnd; this.position++) {
-      const char = this.current;
+      const char = this.peek();
       if (char === '"') {
         this.position++;
         return { step: this.atEnd ? 0 : this.skipCfws(), text };
@@ -144,7 +145,7 @@ class Cursor {
         this.position++;
         if (this.atEnd) return { step: -1, text };
       }
-      text += this.current;
+      text += this.peek();
     }
     return { step: -1, text }; // unclosed quote
   }
@@ -152,7 +153,7 @@ class Cursor {
   /** Atoms with dots in them (obs-phrase), then CFWS. */
   private atomOrDots(): { step: Step; text: string } {
     const start = this.position;
-    while (!this.atEnd && (isAtext(this.codeAt(this.position)) || this.current === ".")) this.position++;
+    while (!this.atEnd && (isAtext(this.codeAt(this.position)) || this.peek() === ".")) this.position++;
     const text = this.text.slice(start, this.position);
     return { step: this.atEnd ? 0 : this.skipCfws(), text };
   }
@@ -160,13 +161,13 @@ class Cursor {
   /** phrase (RFC 5322 3.2.5 and obs-phrase 4.1): words joined by one space. */
   phrase(): { step: Step; text: string } {
     if (this.atEnd) return { step: 0, text: "" };
-    if (this.current === ".") return { step: -1, text: "" };
+    if (this.peek() === ".") return { step: -1, text: "" };
     let text = "";
     for (;;) {
-      const word = this.current === '"' ? this.quotedString() : this.atomOrDots();
+      const word = this.peek() === '"' ? this.quotedString() : this.atomOrDots();
       text += word.text;
       if (word.step <= 0) return { step: word.step, text };
-      const next = this.current;
+      const next = this.peek();
       if (!isAtext(this.codeAt(this.position)) && next !== '"' && next !== ".") break;
       text += " ";
     }
@@ -177,13 +178,13 @@ class Cursor {
   domain(): { step: Step; text: string } {
     this.position++; // the "@"
     if (this.skipCfws() <= 0) return { step: -1, text: "" };
-    if (this.current !== "[") return this.dotAtom();
+    if (this.peek() !== "[") return this.dotAtom();
     const start = this.position;
     for (; !this.atEnd; this.position++) {
-      if (this.current === "\\") {
+      if (this.peek() === "\\") {
         this.position++;
         if (this.atEnd) break;
-      } else if (this.current === "]") {
+      } else if (this.peek() === "]") {
         this.position++;
         const text = this.text.slice(start, this.position);
         return { step: this.atEnd ? 0 : this.skipCfws(), text };
@@ -217,7 +218,7 @@ class AddressListParser {
   }
 
   private localPart(): Step {
-    const part = this.cursor.current === '"' ? this.cursor.quotedString() : this.cursor.dotAtom();
+    const part = this.cursor.peek() === '"' ? this.cursor.quotedString() : this.cursor.dotAtom();
     if (part.step < 0) return -1;
     this.draft.mailbox = part.text;
     return part.step;
@@ -236,12 +237,12 @@ class AddressListParser {
     let route = "";
     for (;;) {
       if (cursor.atEnd) return 0;
-      if (cursor.current !== "@") break;
+      if (cursor.peek() !== "@") break;
       if (route) route += ",";
       const domain = cursor.domain();
       route += "@" + domain.text;
       if (domain.step <= 0) return domain.step;
-      while (cursor.skipCfws() > 0 && cursor.current === ",") cursor.position++;
+      while (cursor.skipCfws() > 0 && cursor.peek() === ",") cursor.position++;
     }
     this.draft.route = route;
     return 1;
@@ -252,19 +253,19 @@ class AddressListParser {
     const cursor = this.cursor;
     cursor.position++;
     if (cursor.skipCfws() <= 0) return -1;
-    if (cursor.current === "@") {
-      if (this.route() > 0 && cursor.current === ":") cursor.position++;
+    if (cursor.peek() === "@") {
+      if (this.route() > 0 && cursor.peek() === ":") cursor.position++;
       else {
         this.draft.route = INVALID_ROUTE;
         if (cursor.atEnd) return -1;
       }
       if (cursor.skipCfws() <= 0) return -1;
     }
-    if (cursor.current !== ">") {
+    if (cursor.peek() !== ">") {
       if (this.localPart() <= 0) return -1;
-      if (cursor.current === "@" && this.domain() <= 0) return -1;
+      if (cursor.peek() === "@" && this.domain() <= 0) return -1;
     }
-    if (cursor.current !== ">") return -1;
+    if (cursor.peek() !== ">") return -1;
     cursor.position++;
     return cursor.skipCfws();
   }
@@ -273,7 +274,7 @@ class AddressListParser {
   private nameAddress(): Step {
     const cursor = this.cursor;
     const phrase = cursor.phrase();
-    if (phrase.step <= 0 || cursor.current !== "<") return -1;
+    if (phrase.step <= 0 || cursor.peek() !== "<") return -1;
     this.draft.name = phrase.text === "" ? null : phrase.text;
     if (this.angleAddress() < 0) {
       this.draft.host = SYNTAX_ERROR;
@@ -286,11 +287,11 @@ class AddressListParser {
   private addrSpec(): Step {
     const cursor = this.cursor;
     cursor.lastComment = "";
-    const quoted = cursor.current === '"';
+    const quoted = cursor.peek() === '"';
     let step = this.localPart();
     let domainStep: Step | null = null;
     if (step <= 0) this.draft.invalid = true;
-    if (step !== 0 && !cursor.atEnd && cursor.current === "@") {
+    if (step !== 0 && !cursor.atEnd && cursor.peek() === "@") {
       domainStep = this.domain();
       if (domainStep <= 0) step = domainStep;
     }
@@ -334,15 +335,15 @@ class AddressListParser {
   private group(): Step {
     const cursor = this.cursor;
     const phrase = cursor.phrase();
-    if (phrase.step <= 0 || cursor.current !== ":") return -1;
+    if (phrase.step <= 0 || cursor.peek() !== ":") return -1;
     cursor.position++;
     let step = cursor.skipCfws();
     this.draft.mailbox = phrase.text;
     this.emit();
-    if (step > 0 && cursor.current !== ";") {
+    if (step > 0 && cursor.peek() !== ";") {
       for (;;) {
         this.mailbox(); // a broken member does not end the group
-        if (cursor.atEnd || cursor.current !== ",") break;
+        if (cursor.atEnd || cursor.peek() !== ",") break;
         cursor.position++;
         if (cursor.skipCfws() <= 0) {
           step = -1;
@@ -351,7 +352,7 @@ class AddressListParser {
       }
     }
     if (step >= 0) {
-      if (cursor.atEnd || cursor.current !== ";") step = -1;
+      if (cursor.atEnd || cursor.peek() !== ";") step = -1;
       else {
         cursor.position++;
         step = cursor.skipCfws();
@@ -376,7 +377,7 @@ class AddressListParser {
     if (cursor.skipCfws() <= 0) return;
     for (;;) {
       if (this.address() === 0) return;
-      if (cursor.atEnd || cursor.current !== ",") return;
+      if (cursor.atEnd || cursor.peek() !== ",") return;
       cursor.position++;
       const step = cursor.skipCfws();
       if (step <= 0) {

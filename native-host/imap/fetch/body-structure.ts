@@ -63,22 +63,23 @@ class ValueReader {
   get atEnd(): boolean {
     return this.position >= this.text.length;
   }
-  get current(): string {
+  /** The current character, or "" at the end (a method: see address.ts). */
+  peek(): string {
     return this.text[this.position] ?? "";
   }
 
   /** Skips blanks, line breaks and (nested) comments. */
   skipCfws(): number {
     while (!this.atEnd) {
-      const char = this.current;
+      const char = this.peek();
       if (char === " " || char === "\t" || char === "\r" || char === "\n") {
         this.position++;
       } else if (char === "(") {
         let depth = 0;
         for (; !this.atEnd; this.position++) {
-          if (this.current === "\\") this.position++;
-          else if (this.current === "(") depth++;
-          else if (this.current === ")" && --depth === 0) break;
+          if (this.peek() === "\\") this.position++;
+          else if (this.peek() === "(") depth++;
+          else if (this.peek() === ")" && --depth === 0) break;
         }
         if (this.atEnd) return -1;
         this.position++;
@@ -107,7 +108,7 @@ class ValueReader {
   quotedString(): { step: number; text: string } {
     let text = "";
     for (this.position++; !this.atEnd; this.position++) {
-      const char = this.current;
+      const char = this.peek();
       if (char === '"') {
         this.position++;
         return { step: this.atEnd ? 0 : this.skipCfws(), text };
@@ -120,7 +121,7 @@ class ValueReader {
         this.position++;
         if (this.atEnd) return { step: -1, text };
       }
-      text += this.current;
+      text += this.peek();
     }
     return { step: -1, text };
   }
@@ -128,21 +129,21 @@ class ValueReader {
   /** ";" attribute "=" value. */
   parameter(): { step: number; name: string; value: string } {
     if (this.atEnd) return { step: 0, name: "", value: "" };
-    if (this.current !== ";") return { step: -1, name: "", value: "" };
+    if (this.peek() !== ";") return { step: -1, name: "", value: "" };
     this.position++;
     if (this.skipCfws() <= 0) return { step: -1, name: "", value: "" };
     const name = this.token();
-    if (name.step <= 0 || this.current !== "=") return { step: -1, name: "", value: "" };
+    if (name.step <= 0 || this.peek() !== "=") return { step: -1, name: "", value: "" };
     this.position++;
     let value: { step: number; text: string } = { step: this.skipCfws(), text: "" };
     if (value.step <= 0) {
       // "name=" at the end: an empty value
-    } else if (this.current === '"') {
+    } else if (this.peek() === '"') {
       value = this.quotedString();
-    } else if (this.current === "=") {
+    } else if (this.peek() === "=") {
       // Unquoted encoded words (name==?utf-8?b?...?=) run to the next separator.
       const start = this.position;
-      while (!this.atEnd && !";\t\r\n ".includes(this.current)) this.position++;
+      while (!this.atEnd && !";\t\r\n ".includes(this.peek())) this.position++;
       value = { step: value.step, text: this.text.slice(start, this.position) };
     } else {
       value = this.token();
@@ -219,11 +220,11 @@ function readContentType(value: string, content: ContentFields): void {
   content.subtype = "";
   if (reader.skipCfws() <= 0) return;
   const type = reader.token();
-  if (type.step <= 0 || type.text === "" || reader.current !== "/") return;
+  if (type.step <= 0 || type.text === "" || reader.peek() !== "/") return;
   reader.position++;
   if (reader.skipCfws() <= 0) return;
   const subtype = reader.token();
-  if (subtype.step < 0 || subtype.text === "" || !(reader.atEnd || reader.current === ";")) return;
+  if (subtype.step < 0 || subtype.text === "" || !(reader.atEnd || reader.peek() === ";")) return;
   content.type = type.text;
   content.subtype = subtype.text;
   content.params = readParameters(reader);
@@ -252,7 +253,7 @@ function readLanguage(value: string): string[] | null {
     const tag = reader.atom();
     if (tag.step < 0) break;
     tags.push(tag.text);
-    if (reader.atEnd || reader.current !== ",") break;
+    if (reader.atEnd || reader.peek() !== ",") break;
     reader.position++;
     reader.skipCfws();
   }
@@ -362,19 +363,21 @@ function parameterList(params: Parameter[], defaultCharset: boolean): ImapData {
   return list.length > 0 ? list : null;
 }
 
+const unfoldedOrNull = (value: string | null) => imapNString(value === null ? null : unfolded(value));
+
 /** disposition, language and location: the extension data both body kinds end with. */
 function commonExtension(content: ContentFields): ImapData[] {
   const disposition = content.disposition;
   return [
     disposition === null ? null : [imapString(disposition.type), parameterList(disposition.params, false)],
     content.language === null ? null : content.language.map(imapString),
-    imapNString(content.location === null ? null : unfolded(content.location)),
+    unfoldedOrNull(content.location),
   ];
 }
 
-const unfoldedOrNull = (value: string | null) => imapNString(value === null ? null : unfolded(value));
-
-function partStructure(node: MimeNode, isMime: boolean, extensible: boolean): ImapData[] {
+/** `inDigest`: a part of a multipart/digest, whose default type is
+ * message/rfc822 rather than text/plain (RFC 2046 5.1.5). */
+function partStructure(node: MimeNode, isMime: boolean, extensible: boolean, inDigest = false): ImapData[] {
   const fields = parseExactHeaderFields(node.header);
   const content = readContentFields(fields, isMime || declaresMime(fields));
   const type = content.type?.toLowerCase();
@@ -383,17 +386,20 @@ function partStructure(node: MimeNode, isMime: boolean, extensible: boolean): Im
   if (type === "multipart") {
     const parts = node.body.kind === "multipart" ? node.body.parts : [];
     const children =
-      parts.length > 0 ? parts.map((part) => partStructure(part.node, true, extensible)) : [emptyBody(extensible)];
+      parts.length > 0
+        ? parts.map((part) => partStructure(part.node, true, extensible, subtype === "digest"))
+        : [emptyBody(extensible)];
     const structure: ImapData[] = [adjoined(children), imapString(content.subtype ?? "")];
     if (extensible) structure.push(parameterList(content.params, false), ...commonExtension(content));
     return structure;
   }
 
-  const isMessage = type === "message" && subtype === "rfc822";
-  const isText = content.type === null || type === "text";
+  const untyped = content.type === null;
+  const isMessage = (untyped && inDigest) || (type === "message" && subtype === "rfc822");
+  const isText = (untyped && !inDigest) || type === "text";
   const structure: ImapData[] = isMessage
     ? ["message", "rfc822"]
-    : content.type === null
+    : untyped
       ? ["text", "plain"]
       : [imapString(content.type), imapString(content.subtype ?? "")];
   const extent = bodyExtent(node.body);
@@ -406,6 +412,9 @@ function partStructure(node: MimeNode, isMime: boolean, extensible: boolean): Im
   );
   if (isText) structure.push(extent.lines);
   if (isMessage) {
+    // The splitter embeds only what RFC 2046 5.2.1 allows (7bit, 8bit or
+    // binary, not empty); any other message/rfc822 body stays one opaque
+    // leaf, described as a message with no fields and an empty body.
     const embedded = node.body.kind === "message" ? node.body.node : null;
     structure.push(
       embedded ? envelopeFromHeader(embedded.header) : EMPTY_ENVELOPE,
@@ -425,7 +434,7 @@ function partStructure(node: MimeNode, isMime: boolean, extensible: boolean): Im
 function isPlainAsciiText(content: ContentFields): boolean {
   const [first, ...more] = content.params;
   return (
-    (content.type === null || (content.type.toLowerCase() === "text" && content.subtype!.toLowerCase() === "plain")) &&
+    (content.type === null || (content.type.toLowerCase() === "text" && content.subtype?.toLowerCase() === "plain")) &&
     (first === undefined ||
       (more.length === 0 && first.name.toLowerCase() === "charset" && first.value.toLowerCase() === "us-ascii")) &&
     (content.encoding === null || content.encoding.toLowerCase() === "7bit") &&
