@@ -6,6 +6,7 @@
 // the only root-owned things it touches are its binaries. When the test
 // runs as root, the server runs as the `dovecot` system user the Debian
 // package creates, because Dovecot refuses mail access with UID 0.
+import { requireTool, toolsUnavailable } from "./tools";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -37,18 +38,16 @@ export type DovecotServer = {
   stop(): Promise<void>;
 };
 
+const DOVECOT_NEED = { name: DOVECOT_BINARY, install: "apt-get install dovecot-imapd" };
+
 /** Why Dovecot cannot run here, or null when it can. */
 export function dovecotUnavailable(): string | null {
-  if (!existsSync(DOVECOT_BINARY)) return `${DOVECOT_BINARY} not found (apt-get install dovecot-imapd)`;
-  if (process.platform !== "linux") return "the Dovecot helper supports Linux only";
-  return null;
+  return toolsUnavailable([DOVECOT_NEED]);
 }
 
 /** Under CI a missing Dovecot is a failure; elsewhere the caller may skip. */
 export function requireDovecotOrSkipReason(): string | null {
-  const reason = dovecotUnavailable();
-  if (reason && process.env.CI === "true") throw new Error(`Dovecot is required under CI=true: ${reason}`);
-  return reason;
+  return requireTool(DOVECOT_NEED, "the Dovecot comparison");
 }
 
 type RunAs = { name: string; group: string; uid: number; gid: number };

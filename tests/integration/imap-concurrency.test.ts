@@ -17,7 +17,7 @@ describe("IMAP sessions side by side", () => {
       clients.map(async (client, i) => {
         for (let n = 0; n < 5; n++) await client.append("INBOX", plainMessage(i * 100 + n));
         const status = await client.status("INBOX", { messages: true });
-        expect(status.messages).toBeGreaterThanOrEqual(5);
+        expect(status && status.messages).toBeGreaterThanOrEqual(5);
       }),
     );
     expect(imap.account.requireMailbox("INBOX").counts().messages).toBe(100);

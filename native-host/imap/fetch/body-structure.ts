@@ -399,7 +399,7 @@ function partStructure(node: MimeNode, isMime: boolean, extensible: boolean, inD
   const isText = (untyped && !inDigest) || type === "text";
   const structure: ImapData[] = isMessage
     ? ["message", "rfc822"]
-    : untyped
+    : content.type === null
       ? ["text", "plain"]
       : [imapString(content.type), imapString(content.subtype ?? "")];
   const extent = bodyExtent(node.body);
