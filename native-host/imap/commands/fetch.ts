@@ -76,7 +76,11 @@ function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Mes
       }
     }
   }
-  if (flagsAsked) add("FLAGS", encodeFlags(flags, selected.isRecent(message.uid)));
+  if (flagsAsked) {
+    add("FLAGS", encodeFlags(flags, selected.isRecent(message.uid)));
+    // These flags are current: a pending notice of an earlier change would only repeat them.
+    selected.acknowledgeFlags([message.uid]);
+  }
   if (session.condstoreActive && !plan.items.some((item) => item.kind === "MODSEQ")) {
     add("MODSEQ", `(${selected.mailbox.get(message.uid)?.modseq ?? message.modseq})`);
   }
