@@ -7,6 +7,7 @@ import type { MailboxContent } from "../../shared/documents";
 import type { DocumentStore } from "../store/document-store";
 import { MailIndex } from "./mail-index";
 import { Mailbox } from "./mailbox";
+import { SearchIndex } from "./search-index";
 
 export const HIERARCHY_DELIMITER = "/";
 
@@ -38,6 +39,7 @@ export class Account {
 
   private constructor(readonly store: DocumentStore) {
     this.index = new MailIndex(store);
+    SearchIndex.of(store);
     store.onApply(({ doc }) => {
       if (doc.type === "mailbox") store.afterCommit(() => this.events.emit("mailboxes"));
     });

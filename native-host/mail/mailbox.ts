@@ -16,6 +16,8 @@ import {
   metaIdFor,
 } from "./mail-index";
 import { Message } from "./message";
+import { SearchIndex } from "./search-index";
+import type { SearchField } from "./searchable-text";
 import { splitMessage } from "./mime-split";
 
 export type AddOptions = { flags?: string[]; internalDate?: Date };
@@ -292,6 +294,12 @@ export class Mailbox {
     const row = this.q.byUid.get(this.id, uid);
     if (!row) throw new NoSuchMessageError(this.name, uid);
     this.removeMeta(row.meta_id);
+  }
+
+  /** UIDs of the messages whose decoded text contains `needle`, ignoring case
+   * (IMAP SEARCH BODY, or TEXT for header and body), from the full-text index. */
+  searchText(field: SearchField, needle: string): Set<number> {
+    return SearchIndex.of(this.store).search(this.id, field, needle);
   }
 
   private removeMeta(metaId: string): void {

@@ -44,9 +44,9 @@ describe("imapflow against our server", () => {
     expect(message && message.envelope?.from?.[0]?.address).toBe("sender3@example.org");
     expect(message && message.bodyStructure?.childNodes?.map((node) => node.type)).toEqual(["text/plain", "application/octet-stream"]);
     expect(message && message.internalDate).toEqual(new Date("2026-02-03T04:05:06Z"));
-    const { content } = await client.download("1", "2");
+    const download = await client.download("1", "2");
     const chunks: Buffer[] = [];
-    for await (const chunk of content) chunks.push(chunk as Buffer);
+    for await (const chunk of download.content!) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(attachment)).toBe(true);
   });
 

@@ -12,14 +12,15 @@ import { parseCharsetAndCriteria } from "../search/search-keys";
 type SortKey = "ARRIVAL" | "CC" | "DATE" | "FROM" | "SIZE" | "SUBJECT" | "TO";
 type SortCriterion = { key: SortKey; reverse: boolean };
 
-/** Each key's value for one message: numbers compare as numbers, strings as i;ascii-casemap. */
+/** Each key's value for one message: numbers compare as numbers; strings are
+ * octets (binary strings) compared as i;ascii-casemap (RFC 5256 3). */
 const SORT_VALUES: Record<SortKey, (message: Message) => number | string> = {
   ARRIVAL: (message) => message.internalDate.getTime(),
   CC: (message) => asciiUpper(firstMailbox(message, "Cc")),
   DATE: sortDate,
   FROM: (message) => asciiUpper(firstMailbox(message, "From")),
   SIZE: (message) => message.size,
-  SUBJECT: (message) => baseSubject(message).key,
+  SUBJECT: (message) => Buffer.from(baseSubject(message).key, "utf8").toString("latin1"),
   TO: (message) => asciiUpper(firstMailbox(message, "To")),
 };
 
@@ -33,7 +34,7 @@ function parseSortCriteria(items: readonly ImapToken[]): SortCriterion[] {
       reverse = true;
       continue;
     }
-    if (!(name in SORT_VALUES)) throw new ParseError(`unknown sort key ${name}`);
+    if (!Object.hasOwn(SORT_VALUES, name)) throw new ParseError(`unknown sort key ${name}`);
     criteria.push({ key: name as SortKey, reverse });
     reverse = false;
   }

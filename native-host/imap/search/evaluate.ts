@@ -16,7 +16,7 @@ type MessageKey = Exclude<SearchKey, { type: "all" | "and" | "or" | "not" | "tex
 
 /** The messages of the view that match, ascending by UID. Messages another
  * session expunged (still numbered here until the EXPUNGE can be sent) have
- * no data left, and match nothing (RFC 2180 4.1.3 allows either answer). */
+ * no data left, and match nothing (RFC 2180 4 leaves this to the server). */
 export function searchMessages(selected: SelectedMailbox, key: SearchKey): Message[] {
   const uids = selected.viewUids;
   if (uids.length === 0) return [];

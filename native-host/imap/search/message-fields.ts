@@ -78,13 +78,13 @@ export function sortDate(message: Message): number {
 }
 
 /** The mailbox (local part) of the first address of an address field, for
- * SORT FROM / TO / CC (RFC 5256 3); "" when there is none. As in ENVELOPE, a
- * group's first address is the group marker, whose mailbox is the group name
- * (Dovecot sorts by it too). */
+ * SORT FROM / TO / CC (RFC 5256 3), as the octets of a binary string; "" when
+ * there is none. As in ENVELOPE, a group's first address is the group marker,
+ * whose mailbox is the group name (Dovecot sorts by it too); encoded words
+ * are not decoded there (RFC 2047 5 forbids them in an addr-spec). */
 export function firstMailbox(message: Message, field: string): string {
   const value = firstHeaderValue(message, field);
-  if (value === undefined) return "";
-  return decodeHeaderValue(parseAddressList(value)[0]?.mailbox ?? "");
+  return value === undefined ? "" : (parseAddressList(value)[0]?.mailbox ?? "");
 }
 
 /** i;ascii-casemap (RFC 4790 9.2): ASCII letters compare without case, other characters exactly. */
