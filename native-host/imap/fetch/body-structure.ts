@@ -10,6 +10,7 @@ import type { MimeBody, MimeNode } from "../../../shared/documents";
 import { parseExactHeaderFields, type HeaderField } from "../../mail/mime-header";
 import type { ImapData } from "../response/encode";
 import { adjoined, envelopeFromHeader, imapNString, imapString, unfolded } from "./envelope";
+import { HeaderValueCursor } from "./header-value-cursor";
 
 type Parameter = { name: string; value: string };
 
@@ -51,79 +52,11 @@ function isTokenChar(code: number): boolean {
   return "!#$%&'*+-^_`{|}~.".includes(String.fromCharCode(code));
 }
 
-function isAtext(code: number): boolean {
-  return (isTokenChar(code) && code !== 0x2e) || code === 0x2f || code === 0x3f || code === 0x3d;
-}
-
-/** Steps are negative on a syntax error, zero at the end, positive otherwise. */
-class ValueReader {
-  position = 0;
-  constructor(readonly text: string) {}
-
-  get atEnd(): boolean {
-    return this.position >= this.text.length;
-  }
-  /** The current character, or "" at the end (a method: see address.ts). */
-  peek(): string {
-    return this.text[this.position] ?? "";
-  }
-
-  /** Skips blanks, line breaks and (nested) comments. */
-  skipCfws(): number {
-    while (!this.atEnd) {
-      const char = this.peek();
-      if (char === " " || char === "\t" || char === "\r" || char === "\n") {
-        this.position++;
-      } else if (char === "(") {
-        let depth = 0;
-        for (; !this.atEnd; this.position++) {
-          if (this.peek() === "\\") this.position++;
-          else if (this.peek() === "(") depth++;
-          else if (this.peek() === ")" && --depth === 0) break;
-        }
-        if (this.atEnd) return -1;
-        this.position++;
-      } else break;
-    }
-    return this.atEnd ? 0 : 1;
-  }
-
-  private run(accepts: (code: number) => boolean): { step: number; text: string } {
-    const start = this.position;
-    while (!this.atEnd && accepts(this.text.charCodeAt(this.position))) this.position++;
-    const text = this.text.slice(start, this.position);
-    return { step: this.atEnd ? 0 : this.skipCfws(), text };
-  }
-
+/** MIME parameter values over the shared header-value cursor. */
+class ValueReader extends HeaderValueCursor {
   /** A MIME token, possibly empty, then CFWS. */
   token(): { step: number; text: string } {
     return this.run(isTokenChar);
-  }
-
-  atom(): { step: number; text: string } {
-    if (this.atEnd || !isAtext(this.text.charCodeAt(this.position))) return { step: -1, text: "" };
-    return this.run(isAtext);
-  }
-
-  quotedString(): { step: number; text: string } {
-    let text = "";
-    for (this.position++; !this.atEnd; this.position++) {
-      const char = this.peek();
-      if (char === '"') {
-        this.position++;
-        return { step: this.atEnd ? 0 : this.skipCfws(), text };
-      }
-      if (char === "\n") {
-        if (text.endsWith("\r")) text = text.slice(0, -1);
-        continue;
-      }
-      if (char === "\\") {
-        this.position++;
-        if (this.atEnd) return { step: -1, text };
-      }
-      text += this.peek();
-    }
-    return { step: -1, text };
   }
 
   /** ";" attribute "=" value. */
