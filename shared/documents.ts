@@ -56,6 +56,8 @@ export const contentSchemas = {
     subscribed: z.boolean(),
     specialUse: z.string().nullable(),
     created: z.number().int(),
+    /** Hybrid clock of the last change: sync keeps the later of two edits. */
+    clock: z.string().optional(),
   }),
   meta: z.object({
     mailbox: z.string(),
@@ -69,6 +71,9 @@ export const contentSchemas = {
     msgHash: hashSchema,
     flags: z.array(z.string()),
     internalDate: z.number().int(),
+    /** Per flag (lower-cased), the hybrid clock of its last set or clear:
+     * sync merges two devices' edits flag by flag, the later one winning. */
+    clock: z.record(z.string(), z.string()).optional(),
   }),
   header: z.object({
     size: z.number().int().nonnegative(),
@@ -76,6 +81,57 @@ export const contentSchemas = {
     root: mimeNodeSchema,
   }),
   token: z.object({ token: z.string().min(22), created: z.number().int() }),
+  // Keymanager documents (native-host/keys/). The validation level and key
+  // source names are those of native-host/keys/keymanager-api.ts, which
+  // checks at compile time that the two lists agree.
+  /** One OpenPGP key at `K-{fingerprint}`, whatever addresses it serves. */
+  key: z.object({
+    fingerprint: z.string().regex(/^([0-9A-F]{40}|[0-9A-F]{64})$/),
+    armoredPublic: z.string(),
+    /** Only the account's own keys have one. It is stored without an OpenPGP
+     * passphrase: the store around it is already encrypted. */
+    armoredPrivate: z.string().nullable(),
+    /** The lower-cased e-mail addresses of its user ids. */
+    addresses: z.array(z.string()),
+    /** Milliseconds since the epoch, null for a key that does not expire. */
+    expires: z.number().int().nullable(),
+    /** Where the key was first found. */
+    source: z.enum(["local", "provider", "wkd", "autocrypt", "attachment", "import"]),
+    firstSeen: z.number().int(),
+    /** When its material was last fetched or merged. */
+    refreshedAt: z.number().int(),
+  }),
+  /** The key in use for one address, at `KA-{address}` (LEAP's "active" doc):
+   * one document per address, so two devices cannot each keep a different key
+   * for it without the sync seeing one document conflict. */
+  activeKey: z.object({
+    address: z.string(),
+    fingerprint: z.string(),
+    validation: z.enum([
+      "Weak_Chain",
+      "Provider_Trust",
+      "Provider_Endorsement",
+      "Third_Party_Endorsement",
+      "Third_Party_Consensus",
+      "Historically_Auditing",
+      "Known_Key",
+      "Fingerprint",
+    ]),
+    source: z.enum(["local", "provider", "wkd", "autocrypt", "attachment", "import"]),
+    usedForEncryption: z.boolean(),
+    usedForSigning: z.boolean(),
+  }),
+  /** Autocrypt Level 1 peer state for one address, at `A-{address}`. */
+  autocrypt: z.object({
+    address: z.string(),
+    /** Effective dates, milliseconds since the epoch. */
+    lastSeen: z.number().int(),
+    autocryptTimestamp: z.number().int(),
+    /** The header's keydata: a binary public key, base64. */
+    keydata: z.string(),
+    fingerprint: z.string(),
+    preferEncrypt: z.enum(["mutual", "nopreference"]),
+  }),
 } as const;
 
 /** Content documents carry raw bytes; every other type is JSON. */

@@ -46,16 +46,23 @@ export class Account {
   }
 
   /** Opens the mail model on a store, creating the default mailboxes the
-   * first time (deterministic ids, so two devices create the same documents). */
-  static open(store: DocumentStore): Account {
+   * first time unless told not to: a second device first pulls the account's
+   * mailboxes, so that it keeps their UIDVALIDITY instead of making its own. */
+  static open(store: DocumentStore, options: { createDefaults?: boolean } = {}): Account {
     const account = new Account(store);
-    store.transaction(() => {
-      if (store.allOfType("mailbox").length > 0) return;
+    if (options.createDefaults ?? true) account.ensureDefaultMailboxes();
+    return account;
+  }
+
+  /** Creates the default mailboxes that do not exist yet (deterministic ids,
+   * so two devices that both create one make the same document). */
+  ensureDefaultMailboxes(): void {
+    this.store.transaction(() => {
       for (const { name, specialUse } of DEFAULT_MAILBOXES) {
-        account.putMailbox(`box-${name.toLowerCase()}`, name, specialUse, true);
+        const id = `box-${name.toLowerCase()}`;
+        if (!this.store.has(id) && !this.find(name)) this.putMailbox(id, name, specialUse, true);
       }
     });
-    return account;
   }
 
   list(): MailboxInfo[] {
@@ -120,7 +127,7 @@ export class Account {
         if (info.name === source || info.name.startsWith(prefix)) {
           const renamed = target + info.name.slice(source.length);
           const { id, ...content } = info;
-          this.store.put("mailbox", id, { ...content, name: renamed });
+          this.store.put("mailbox", id, { ...content, name: renamed, clock: this.store.clock.tick() });
         }
       }
     });
@@ -130,7 +137,7 @@ export class Account {
     const info = this.find(normalizeName(name));
     if (!info) throw new MailboxError(`no mailbox named ${name}`);
     const { id, ...content } = info;
-    if (content.subscribed !== subscribed) this.store.put("mailbox", id, { ...content, subscribed });
+    if (content.subscribed !== subscribed) this.store.put("mailbox", id, { ...content, subscribed, clock: this.store.clock.tick() });
   }
 
   private find(name: string): MailboxInfo | undefined {
@@ -153,6 +160,7 @@ export class Account {
       subscribed,
       specialUse,
       created: Date.now(),
+      clock: this.store.clock.tick(),
     });
   }
 }

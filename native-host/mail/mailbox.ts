@@ -251,7 +251,7 @@ export class Mailbox {
         const base: FlagsContent = current ?? { mailbox: this.id, msgHash: row.msg_hash, flags: [], internalDate: row.internal_date };
         const next = applyFlagChange(base.flags, mode, flags);
         if (sameFlags(base.flags, next)) continue;
-        this.store.put("flags", flagsId, { ...base, flags: next });
+        this.store.put("flags", flagsId, { ...base, flags: next, clock: stampChangedFlags(base, next, this.store.clock.tick()) });
         const updated = this.q.byUid.get(this.id, uid)!;
         result.updated.push({ uid, flags: next, modseq: updated.modseq });
       }
@@ -308,6 +308,15 @@ export class Mailbox {
       this.store.delete(metaId);
     });
   }
+}
+
+/** The flag clock with every flag that was set or cleared stamped `now`. */
+function stampChangedFlags(base: FlagsContent, next: string[], now: string): Record<string, string> {
+  const before = new Set(base.flags.map((flag) => flag.toLowerCase()));
+  const after = new Set(next.map((flag) => flag.toLowerCase()));
+  const clock = { ...base.clock };
+  for (const flag of new Set([...before, ...after])) if (before.has(flag) !== after.has(flag)) clock[flag] = now;
+  return clock;
 }
 
 function sameFlags(a: readonly string[], b: readonly string[]): boolean {

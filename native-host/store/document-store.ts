@@ -6,6 +6,7 @@ import Database from "better-sqlite3-multiple-ciphers";
 import { toHex } from "../../shared/bytes";
 import { deriveLocalStoreKey } from "../../shared/crypto/subkeys";
 import { type ContentOf, type Doc, type DocType, decodeContent, encodeContent, isDocType } from "../../shared/documents";
+import { HybridClock } from "./hybrid-clock";
 
 export type SqlDatabase = Database.Database;
 
@@ -43,6 +44,8 @@ export class DocumentStore {
   private pendingAfterCommit: (() => void)[] | null = null;
   private transactions = 0;
   private readonly statements;
+  /** This device's hybrid clock, for stamping edits that sync may have to merge. */
+  readonly clock: HybridClock;
 
   private constructor(
     readonly file: string,
@@ -50,6 +53,7 @@ export class DocumentStore {
     readonly sql: SqlDatabase,
   ) {
     sql.exec(SCHEMA);
+    this.clock = new HybridClock(sql);
     this.statements = {
       get: sql.prepare<[string], DocRow>("SELECT * FROM docs WHERE id = ?"),
       upsert: sql.prepare(
@@ -137,6 +141,12 @@ export class DocumentStore {
     if (!row) return undefined;
     if (type && row.type !== type) throw new Error(`document ${id} is a ${row.type}, not a ${type}`);
     return toDoc(row) as Doc<T>;
+  }
+
+  /** A document (tombstones too) with its generation in the change log. */
+  changesOf(id: string): LoggedDoc | undefined {
+    const row = this.statements.get.get(id);
+    return row && { ...toDoc(row), gen: row.gen };
   }
 
   has(id: string): boolean {

@@ -1,0 +1,242 @@
+// Two-way sync of the document store with the provider (DESIGN.md, sync).
+//
+// Pull: pages of sealed documents since the last provider generation are
+// opened (a tampered, swapped or rolled-back document is refused, reported
+// and skipped; local data stays), merged with local edits not yet pushed,
+// and applied in one transaction with the new generation, so a crash
+// leaves the page either applied or not. Push: every document whose local
+// generation differs from the one last synced is sealed with the next
+// revision and sent with the revision it replaces; the provider stores it
+// or reports a conflict, which the next pull merges. Nothing is lost or
+// duplicated when either side stops at any point: a push the provider
+// stored but we never heard back about comes back as a conflict with our
+// own content, and merges to the same state.
+import type { DocumentCipher, WireDoc } from "../../shared/crypto/document-cipher";
+import { DocumentIntegrityError } from "../../shared/crypto/document-cipher";
+import type { Doc, DocType } from "../../shared/documents";
+import type { DocumentStore, LoggedDoc } from "../store/document-store";
+import { mergeDocuments } from "./merge";
+import type { PushedDoc, SyncTransport } from "./transport";
+
+/** Document types that stay on this device (mail fetched from the provider's
+ * incoming queue and not yet processed). */
+const LOCAL_ONLY_TYPES = ["incoming"];
+const localOnly = LOCAL_ONLY_TYPES.map((type) => `'${type}'`).join(", ");
+
+/** Order in which one page is applied, so derived tables see parts before the
+ * messages that point at them, and mailboxes before their messages. */
+const APPLY_ORDER: DocType[] = ["mailbox", "content", "header", "flags", "meta"];
+
+export type SyncProgress = { phase: "pull" | "push"; done: number; total: number | null };
+export type SyncProblem = { wireId: string; problem: string; message: string };
+export type SyncReport = { pulled: number; pushed: number; conflicts: number; refused: SyncProblem[] };
+
+export type SyncOptions = {
+  batchSize?: number;
+  onProgress?(progress: SyncProgress): void;
+};
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sync_docs (
+    local_id TEXT PRIMARY KEY,
+    wire_id TEXT NOT NULL UNIQUE,
+    remote_rev INTEGER NOT NULL,
+    synced_gen INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS sync_problems (
+    wire_id TEXT NOT NULL, problem TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL
+  );
+`;
+
+type SyncedRow = { local_id: string; wire_id: string; remote_rev: number; synced_gen: number };
+
+export class SyncEngine {
+  private readonly batchSize: number;
+  private readonly q;
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly cipher: DocumentCipher,
+    private readonly transport: SyncTransport,
+    private readonly options: SyncOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 200;
+    const sql = store.sql;
+    sql.exec(SCHEMA);
+    this.q = {
+      byLocal: sql.prepare<[string], SyncedRow>("SELECT * FROM sync_docs WHERE local_id = ?"),
+      byWire: sql.prepare<[string], SyncedRow>("SELECT * FROM sync_docs WHERE wire_id = ?"),
+      record: sql.prepare(
+        `INSERT INTO sync_docs (local_id, wire_id, remote_rev, synced_gen) VALUES (@local_id, @wire_id, @remote_rev, @synced_gen)
+         ON CONFLICT(local_id) DO UPDATE SET remote_rev = excluded.remote_rev, synced_gen = excluded.synced_gen`,
+      ),
+      state: sql.prepare<[string], { value: number }>("SELECT value FROM sync_state WHERE key = ?"),
+      setState: sql.prepare("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)"),
+      dirty: sql.prepare<[number], { id: string }>(
+        `SELECT d.id FROM docs d LEFT JOIN sync_docs s ON s.local_id = d.id
+         WHERE (s.synced_gen IS NULL OR s.synced_gen != d.gen) AND d.type NOT IN (${localOnly})
+         ORDER BY d.gen LIMIT ?`,
+      ),
+      countDirty: sql.prepare<[], { n: number }>(
+        `SELECT count(*) AS n FROM docs d LEFT JOIN sync_docs s ON s.local_id = d.id
+         WHERE (s.synced_gen IS NULL OR s.synced_gen != d.gen) AND d.type NOT IN (${localOnly})`,
+      ),
+      problem: sql.prepare("INSERT INTO sync_problems (wire_id, problem, message, at) VALUES (?, ?, ?, ?)"),
+      problems: sql.prepare<[], SyncProblem & { at: number }>(
+        "SELECT wire_id AS wireId, problem, message, at FROM sync_problems ORDER BY at DESC LIMIT 100",
+      ),
+    };
+  }
+
+  /** Documents the provider served that were refused, newest first. */
+  problems(): (SyncProblem & { at: number })[] {
+    return this.q.problems.all();
+  }
+
+  /** Local changes not yet on the provider. */
+  pendingCount(): number {
+    return this.q.countDirty.get()!.n;
+  }
+
+  /** Pull, then push; repeats (a few times at most) while pushes conflict. */
+  async sync(): Promise<SyncReport> {
+    const report: SyncReport = { pulled: 0, pushed: 0, conflicts: 0, refused: [] };
+    for (let round = 0; round < 4; round++) {
+      await this.pull(report);
+      const conflicts = await this.push(report);
+      if (conflicts === 0) break;
+    }
+    return report;
+  }
+
+  private get pulledGeneration(): number {
+    return this.q.state.get("pulled")?.value ?? 0;
+  }
+
+  private async pull(report: SyncReport): Promise<void> {
+    for (;;) {
+      const page = await this.transport.pull(this.pulledGeneration, this.batchSize);
+      const opened: Doc[] = [];
+      for (const wire of page.docs) {
+        const doc = await this.open(wire, report);
+        if (doc) opened.push(doc);
+      }
+      opened.sort((a, b) => rank(a.type) - rank(b.type));
+      const reached = page.more ? Math.max(this.pulledGeneration, ...page.docs.map((doc) => doc.gen)) : page.generation;
+      const wireIds = new Map(page.docs.map((wire) => [wire.id, wire]));
+      await this.applyPage(opened, wireIds, reached);
+      report.pulled += opened.length;
+      this.options.onProgress?.({ phase: "pull", done: report.pulled, total: null });
+      if (!page.more) return;
+    }
+  }
+
+  private async open(wire: WireDoc, report: SyncReport): Promise<Doc | null> {
+    const known = this.q.byWire.get(wire.id);
+    try {
+      return await this.cipher.open(wire, known?.remote_rev ?? 0);
+    } catch (error) {
+      if (!(error instanceof DocumentIntegrityError)) throw error;
+      const problem = { wireId: wire.id, problem: error.problem, message: error.message };
+      this.q.problem.run(problem.wireId, problem.problem, problem.message, Date.now());
+      report.refused.push(problem);
+      return null;
+    }
+  }
+
+  private async applyPage(docs: Doc[], wires: Map<string, WireDoc>, reached: number): Promise<void> {
+    const wireIdOf = new Map<string, string>();
+    for (const doc of docs) wireIdOf.set(doc.id, await this.cipher.wireId(doc.id));
+    this.store.transaction(() => {
+      for (const remote of docs) {
+        const wireId = wireIdOf.get(remote.id)!;
+        const remoteRev = wires.get(wireId)!.rev;
+        const local = this.store.getIncludingDeleted(remote.id);
+        const synced = this.q.byLocal.get(remote.id);
+        const localGen = local ? this.generationOf(remote.id) : 0;
+        const dirty = local !== undefined && (!synced || synced.synced_gen !== localGen);
+        this.observeClocks(remote);
+        const result = dirty ? mergeDocuments(local, remote) : remote;
+        const gen = this.write(result, local);
+        // Merged content differs from the provider's: it stays dirty and is pushed next.
+        const clean = !dirty || sameContent(result, remote);
+        this.q.record.run({ local_id: remote.id, wire_id: wireId, remote_rev: remoteRev, synced_gen: clean ? gen : -1 });
+      }
+      this.q.setState.run("pulled", reached);
+    });
+  }
+
+  /** Writes a document as given (content or tombstone); returns its generation. */
+  private write(doc: Doc, local: Doc | undefined): number {
+    if (doc.content === null) {
+      if (local && local.content !== null) this.store.delete(doc.id);
+    } else if (!local || !sameContent(doc, local)) {
+      this.store.put(doc.type, doc.id, doc.content as never);
+    }
+    return this.generationOf(doc.id);
+  }
+
+  private generationOf(id: string): number {
+    return this.store.changesOf(id)?.gen ?? 0;
+  }
+
+  private observeClocks(doc: Doc): void {
+    const content = doc.content as { clock?: string | Record<string, string> } | null;
+    if (!content?.clock) return;
+    const stamps = typeof content.clock === "string" ? [content.clock] : Object.values(content.clock);
+    for (const stamp of stamps) this.store.clock.observe(stamp);
+  }
+
+  private async push(report: SyncReport): Promise<number> {
+    let conflicts = 0;
+    const total = this.pendingCount();
+    let done = 0;
+    const skipped = new Set<string>();
+    for (;;) {
+      const ids = this.q.dirty
+        .all(this.batchSize + skipped.size)
+        .map((row) => row.id)
+        .filter((id) => !skipped.has(id))
+        .slice(0, this.batchSize);
+      if (ids.length === 0) return conflicts;
+      const batch: { doc: LoggedDoc; wire: PushedDoc }[] = [];
+      for (const id of ids) {
+        const doc = this.store.changesOf(id)!;
+        const synced = this.q.byLocal.get(id);
+        const expectedRev = synced?.remote_rev ?? 0;
+        const wire = await this.cipher.seal({ ...doc, rev: expectedRev + 1 });
+        batch.push({ doc, wire: { ...wire, expectedRev } });
+      }
+      const result = await this.transport.push(batch.map((entry) => entry.wire));
+      const byId = new Map(result.results.map((entry) => [entry.id, entry]));
+      this.store.transaction(() => {
+        for (const { doc, wire } of batch) {
+          const outcome = byId.get(wire.id);
+          if (outcome?.status === "stored") {
+            this.q.record.run({ local_id: doc.id, wire_id: wire.id, remote_rev: outcome.rev, synced_gen: doc.gen });
+            report.pushed++;
+          } else {
+            // Left dirty: the next pull brings the provider's version to merge with.
+            skipped.add(doc.id);
+            conflicts++;
+            report.conflicts++;
+          }
+        }
+      });
+      done += batch.length;
+      this.options.onProgress?.({ phase: "push", done, total });
+    }
+  }
+}
+
+function rank(type: DocType): number {
+  const index = APPLY_ORDER.indexOf(type);
+  return index < 0 ? APPLY_ORDER.length : index;
+}
+
+function sameContent(a: Doc, b: Doc): boolean {
+  if (a.content === null || b.content === null) return a.content === b.content;
+  if (a.content instanceof Uint8Array && b.content instanceof Uint8Array) return Buffer.from(a.content).equals(Buffer.from(b.content));
+  return JSON.stringify(a.content) === JSON.stringify(b.content);
+}

@@ -1,0 +1,21 @@
+// What the sync engine needs from the provider: pages of changes since a
+// generation, and pushes with expected revisions. The HTTP client in
+// provider-client.ts implements it; every byte in it is ciphertext.
+import type { WireDoc } from "../../shared/crypto/document-cipher";
+
+export type PulledPage = { generation: number; docs: (WireDoc & { gen: number })[]; more: boolean };
+export type PushedDoc = WireDoc & { expectedRev: number };
+export type PushResult = { generation: number; results: { id: string; status: "stored" | "conflict"; rev: number }[] };
+
+export interface SyncTransport {
+  pull(since: number, limit: number): Promise<PulledPage>;
+  push(docs: PushedDoc[]): Promise<PushResult>;
+}
+
+/** The provider could not be reached or answered with a server error: try later. */
+export class ProviderUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProviderUnavailableError";
+  }
+}
