@@ -132,6 +132,29 @@ export const contentSchemas = {
     fingerprint: z.string(),
     preferEncrypt: z.enum(["mutual", "nopreference"]),
   }),
+  /** Mail fetched from the provider's incoming queue and not yet processed:
+   * local to this device (never synced), at `I-{provider id}`. */
+  incoming: z.object({
+    providerId: z.string(),
+    /** The MX envelope: an OpenPGP message to the account's key. */
+    armored: z.string(),
+    receivedAt: z.number().int(),
+  }),
+  /** Outgoing mail the provider has not yet taken for some recipients: the
+   * SMTP gateway's retry queue (native-host/smtp/outgoing-queue.ts), local to
+   * this device (another device retrying it too would send it twice). Bytes
+   * are base64. */
+  outgoing: z.object({
+    from: z.string(),
+    /** The message as the client submitted it, attached to a bounce. */
+    original: z.string(),
+    /** Prepared copies (signed, or encrypted to one recipient) still to relay. */
+    deliveries: z.array(z.object({ recipients: z.array(z.string()).min(1), message: z.string() })).min(1),
+    queuedAt: z.number().int(),
+    attempts: z.number().int().nonnegative(),
+    nextAttemptAt: z.number().int(),
+    lastError: z.string(),
+  }),
 } as const;
 
 /** Content documents carry raw bytes; every other type is JSON. */

@@ -1,0 +1,189 @@
+// Incoming mail (DESIGN.md, Incoming): each message the provider's MX
+// encrypted to the account's key is decrypted, its PGP/MIME layer opened and
+// verified, keys are learned from it, the X-Leap-* headers are stamped, and
+// the result is stored in INBOX in the same transaction that deletes the
+// incoming document. A crash leaves one or the other, never both or neither.
+// A message that cannot be decrypted is never dropped: it goes to INBOX as a
+// notice with the ciphertext attached, and is listed in the error log.
+import { randomBytes } from "node:crypto";
+import * as openpgp from "openpgp";
+import type { Account } from "../mail/account";
+import { headerValue, parseHeaderFields } from "../mail/mime-header";
+import type { KeyManager } from "../keys/keymanager-api";
+import { type OpenedMessage, openMessage } from "../pgp/open";
+import type { DocumentStore } from "../store/document-store";
+import { attachedKeys, senderAddress } from "./message-keys";
+
+export type IncomingEnvelope = { providerId: string; armored: string; receivedAt: number };
+export type IncomingError = { providerId: string; receivedAt: number; error: string; at: number };
+export type IncomingReport = { stored: number; failed: number };
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS incoming_errors (
+    provider_id TEXT NOT NULL, received_at INTEGER NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL
+  );
+`;
+
+export const incomingIdFor = (providerId: string) => `I-${providerId}`;
+
+export class IncomingProcessor {
+  private readonly q;
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly account: Account,
+    private readonly keys: KeyManager,
+  ) {
+    store.sql.exec(SCHEMA);
+    this.q = {
+      addError: store.sql.prepare("INSERT INTO incoming_errors (provider_id, received_at, error, at) VALUES (?, ?, ?, ?)"),
+      errors: store.sql.prepare<[], IncomingError>(
+        "SELECT provider_id AS providerId, received_at AS receivedAt, error, at FROM incoming_errors ORDER BY at DESC LIMIT 200",
+      ),
+    };
+  }
+
+  /** Keeps fetched envelopes locally (one transaction); the provider's copies
+   * may be deleted once this returns. Fetching the same envelope again is harmless. */
+  stash(envelopes: IncomingEnvelope[]): void {
+    this.store.transaction(() => {
+      for (const envelope of envelopes) {
+        if (!this.store.has(incomingIdFor(envelope.providerId))) this.store.put("incoming", incomingIdFor(envelope.providerId), envelope);
+      }
+    });
+  }
+
+  /** Messages that could not be decrypted or read, newest first. */
+  errors(): IncomingError[] {
+    return this.q.errors.all();
+  }
+
+  /** Processes every stashed envelope. */
+  async processAll(): Promise<IncomingReport> {
+    const report: IncomingReport = { stored: 0, failed: 0 };
+    for (const doc of this.store.allOfType("incoming")) {
+      const envelope = doc.content!;
+      const outcome = await this.prepare(envelope);
+      const inbox = this.account.requireMailbox("INBOX");
+      this.store.transaction(() => {
+        inbox.add(outcome.message, { flags: [], internalDate: new Date(envelope.receivedAt) });
+        this.store.delete(doc.id);
+        if (outcome.error) this.q.addError.run(envelope.providerId, envelope.receivedAt, outcome.error, Date.now());
+      });
+      if (outcome.error) report.failed++;
+      else report.stored++;
+    }
+    return report;
+  }
+
+  /** The bytes to store for one envelope: the opened message, or a notice. */
+  private async prepare(envelope: IncomingEnvelope): Promise<{ message: Buffer; error?: string }> {
+    let raw: Uint8Array;
+    try {
+      const message = await openpgp.readMessage({ armoredMessage: envelope.armored });
+      const { data } = await openpgp.decrypt({ message, decryptionKeys: await this.keys.decryptionKeys(), format: "binary" });
+      raw = data;
+    } catch (error) {
+      const reason = `the provider's envelope could not be decrypted: ${(error as Error).message}`;
+      return { message: undecryptableNotice(envelope, reason), error: reason };
+    }
+    try {
+      return { message: stamp(raw, await this.open(raw)) };
+    } catch (error) {
+      const reason = `the PGP/MIME message could not be decrypted: ${(error as Error).message}`;
+      // The provider's layer is off; keep the message as it arrived, with the reason.
+      return { message: stamp(raw, null, reason), error: reason };
+    }
+  }
+
+  /** Learns the sender's keys (Autocrypt header, attached keys), then
+   * decrypts and verifies; verifies again if a key learned inside helps. */
+  private async open(raw: Uint8Array): Promise<OpenedMessage> {
+    const fields = parseHeaderFields(topHeader(raw));
+    const from = senderAddress(headerValue(fields, "from"));
+    const date = new Date(headerValue(fields, "date") ?? Date.now());
+    const when = Number.isNaN(date.getTime()) ? new Date() : date;
+    if (from) {
+      const autocrypt = headerValue(fields, "autocrypt");
+      if (autocrypt) await this.keys.learnAutocrypt(from, autocrypt, when);
+      else await this.keys.learnNoAutocrypt(from, when);
+    }
+    const openWithKnownKeys = async () =>
+      openMessage(raw, {
+        decryptionKeys: await this.keys.decryptionKeys(),
+        verificationKeys: from ? (await this.keys.publicKeysFor(from)).map((info) => info.key) : [],
+      });
+    let opened = await openWithKnownKeys();
+    if (from) {
+      let learned = false;
+      for (const armored of attachedKeys(opened.message)) learned = (await this.keys.learnAttachedKey(from, armored)) === null || learned;
+      if (learned && opened.signature?.status === "unknown-key") opened = await openWithKnownKeys();
+      if (opened.signature?.status === "valid") await this.keys.recordKeyUse(from, opened.signature.fingerprint, "signing");
+    }
+    return opened;
+  }
+}
+
+function topHeader(raw: Uint8Array): string {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  return end < 0 ? text : text.slice(0, end);
+}
+
+/** LEAP's header values (LEAP-REFERENCE.md section 3). */
+function signatureHeader(opened: OpenedMessage | null): string {
+  const signature = opened?.signature;
+  if (signature?.status === "valid") return `valid; pubkey="${signature.fingerprint}"`;
+  if (signature?.status === "invalid") return "invalid";
+  return "could not verify";
+}
+
+/** Puts X-Leap-Encryption / X-Leap-Signature at the top, after removing any
+ * the sender wrote (they would otherwise claim a status we never checked). */
+export function stamp(raw: Uint8Array, opened: OpenedMessage | null, failure?: string): Buffer {
+  const message = opened?.message ?? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const text = message.toString("latin1");
+  const headerEnd = text.search(/\r?\n\r?\n/);
+  const header = headerEnd < 0 ? text : text.slice(0, headerEnd + 1);
+  const rest = headerEnd < 0 ? "" : text.slice(headerEnd + 1);
+  const kept = header.replace(/^X-Leap-(Encryption|Signature|Error):.*\r?\n(?:[ \t].*\r?\n)*/gim, "");
+  const lines = [
+    ...(opened?.encrypted ? ["X-Leap-Encryption: decrypted"] : []),
+    `X-Leap-Signature: ${signatureHeader(opened)}`,
+    ...(failure ? [`X-Leap-Error: ${failure.replace(/[\r\n]+/g, " ")}`] : []),
+  ];
+  return Buffer.from(lines.map((line) => line + "\r\n").join("") + kept + rest, "latin1");
+}
+
+/** What the user sees in INBOX for mail that could not be decrypted at all:
+ * a short explanation, with the encrypted original attached so nothing is lost. */
+function undecryptableNotice(envelope: IncomingEnvelope, reason: string): Buffer {
+  const boundary = `bitmask-${randomBytes(8).toString("hex")}`;
+  const date = new Date(envelope.receivedAt).toUTCString().replace("GMT", "+0000");
+  return Buffer.from(
+    [
+      "From: Bitmask Mail <bitmask@localhost>",
+      "Subject: A message could not be decrypted",
+      `Date: ${date}`,
+      `Message-ID: <undecryptable-${envelope.providerId}@bitmask.localhost>`,
+      "MIME-Version: 1.0",
+      `X-Leap-Error: ${reason.replace(/[\r\n]+/g, " ")}`,
+      `Content-Type: multipart/mixed; boundary="${boundary}"`,
+      "",
+      `--${boundary}`,
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      `A message arrived on ${date} that Bitmask could not decrypt.`,
+      `Reason: ${reason}`,
+      "The encrypted original is attached; it may open with a key you restore later.",
+      `--${boundary}`,
+      'Content-Type: application/pgp-encrypted; name="original.asc"',
+      'Content-Disposition: attachment; filename="original.asc"',
+      "",
+      envelope.armored.replace(/\r?\n/g, "\r\n"),
+      `--${boundary}--`,
+      "",
+    ].join("\r\n"),
+    "utf8",
+  );
+}
