@@ -7,6 +7,13 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -q
 # build-essential and python3: better-sqlite3-multiple-ciphers compiles from source.
 # isync, offlineimap3, mutt: real IMAP clients (tests/integration/{mbsync,offlineimap,mutt}.test.ts).
+# swaks: an SMTP client against the provider's MX and the local gateway
+# (tests/integration/provider-mx.test.ts, smtp-clients.test.ts).
+# thunderbird, xvfb, xauth: the add-on in a real Thunderbird (tests/e2e/thunderbird.test.ts);
+# imagemagick (import, convert) and tesseract-ocr: the popup's screenshot, read back.
+# gnupg: OpenPGP interop (tests/interop/gnupg-*.test.ts); openssl, which
+# ca-certificates brings, makes the test CA of tests/integration/keys-wkd.test.ts.
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential python3 ca-certificates dovecot-imapd \
-  isync offlineimap3 mutt
+  isync offlineimap3 mutt swaks gnupg \
+  thunderbird xvfb xauth imagemagick tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
