@@ -2,6 +2,7 @@
 // SMTP asks for keys to sign and encrypt with; incoming mail feeds what it
 // learns; the CLI and the add-on list, export and import keys.
 import type { PrivateKey, PublicKey } from "openpgp";
+import type { ContentOf } from "../../shared/documents";
 
 /** LEAP's validation levels, weakest first (LEAP-REFERENCE.md section 8). */
 export const VALIDATION_LEVELS = [
@@ -18,6 +19,14 @@ export type ValidationLevel = (typeof VALIDATION_LEVELS)[number];
 
 /** Where a public key was found, in discovery order. */
 export type KeySource = "local" | "provider" | "wkd" | "autocrypt" | "attachment" | "import";
+
+// The stored documents spell the same names (shared/documents.ts cannot
+// import from here): these fail to compile if the two lists drift apart.
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const storedLevelsAgree: SameNames<ContentOf<"activeKey">["validation"], ValidationLevel> = true;
+const storedSourcesAgree: SameNames<ContentOf<"key">["source"], KeySource> = true;
+void storedLevelsAgree;
+void storedSourcesAgree;
 
 export type PublicKeyInfo = {
   address: string;
@@ -41,6 +50,13 @@ export type OwnKey = {
 /** A key refused during discovery or learning, with the reason a user can read. */
 export type KeyRefusal = { address: string; fingerprint?: string; reason: string };
 
+/** What discovery found for an address, and why other keys were refused or
+ * sources failed (for a 550 that says why, or `bitmaskctl keys`). */
+export type KeyDiscovery = { key: PublicKeyInfo | null; refusals: KeyRefusal[] };
+
+/** LEAP's usage flags: a key that has been used both ways is harder to replace. */
+export type KeyUse = "encryption" | "signing";
+
 export interface KeyManager {
   /** The account's own key pair (generated when the account was created). */
   ownKey(): Promise<OwnKey>;
@@ -57,4 +73,15 @@ export interface KeyManager {
   learnAttachedKey(from: string, armored: string): Promise<KeyRefusal | null>;
   /** Public keys known for an address (for verification of signatures). */
   publicKeysFor(address: string): Promise<PublicKeyInfo[]>;
+
+  /** As encryptionKeyFor, with the reasons keys were refused. */
+  findEncryptionKey(address: string): Promise<KeyDiscovery>;
+  /** SMTP after encrypting to a key, incoming after a valid signature by it. */
+  recordKeyUse(address: string, fingerprint: string, use: KeyUse): Promise<void>;
+  /** Incoming mail: a message from `from` dated `date` without an Autocrypt
+   * header (Autocrypt Level 1 keeps last_seen up to date). */
+  learnNoAutocrypt(from: string, date: Date): Promise<void>;
+  /** Every private key of the account, the active one first: incoming mail
+   * encrypted to a replaced own key still decrypts. */
+  decryptionKeys(): Promise<PrivateKey[]>;
 }

@@ -97,6 +97,9 @@ export async function runTool(
         reject(new Error(`${command} ${args.join(" ")} timed out after ${options.timeoutMs} ms\n${describeRun(result)}`));
       } else resolve(result);
     });
+    // A tool may exit without reading its input (gpg refusing an argument):
+    // the closed pipe is not the error; its exit code and stderr tell what was.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
