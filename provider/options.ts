@@ -1,0 +1,68 @@
+// What startProvider takes, with the defaults the CLI uses.
+import type { Logger } from "pino";
+
+/** Time and timers, injectable so tests can expire tokens and run retries
+ * without waiting. */
+export type Clock = {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout): void;
+};
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer),
+};
+
+export type Route = { host: string; port: number };
+
+export type Limits = {
+  /** Largest sync push body. */
+  maxPushBytes: number;
+  /** Largest body of any other request (JSON, armored keys). */
+  maxJsonBytes: number;
+  /** Largest message the MX and the submission service accept. */
+  maxMessageBytes: number;
+  /** Per user: sync documents plus incoming mail. */
+  quotaBytes: number;
+  /** A changes response stops adding documents after this many data bytes. */
+  changesByteBudget: number;
+};
+
+export const DEFAULT_LIMITS: Limits = {
+  maxPushBytes: 64 * 1024 * 1024,
+  maxJsonBytes: 1024 * 1024,
+  maxMessageBytes: 25 * 1024 * 1024,
+  quotaBytes: 1024 * 1024 * 1024,
+  changesByteBudget: 16 * 1024 * 1024,
+};
+
+/** Relay retries: the delay before each retry; after the last one fails the
+ * sender gets a bounce. Default: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h. */
+export const DEFAULT_RETRY_DELAYS_MS = [60_000, 300_000, 1_800_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000];
+
+export type ProviderOptions = {
+  /** The provider's one mail domain: users are username@domain. */
+  domain: string;
+  /** Holds the SQLite database. */
+  dataDir: string;
+  /** Address every service binds to. Default 127.0.0.1. */
+  host?: string;
+  /** 0 picks a free port. */
+  httpPort: number;
+  mxPort: number;
+  submissionPort: number;
+  /** Where mail for other domains goes: domain -> that provider's MX. */
+  routes?: Record<string, Route>;
+  /** PEM certificate and key: HTTPS, and STARTTLS on both SMTP services. */
+  tls?: { cert: string; key: string };
+  logger: Logger;
+  limits?: Partial<Limits>;
+  /** Session token lifetime. Default 24 hours. */
+  sessionTtlMs?: number;
+  /** How long a failed log-in waits before its 401. Default 1 second. */
+  authFailureDelayMs?: number;
+  retryDelaysMs?: readonly number[];
+  clock?: Clock;
+};
