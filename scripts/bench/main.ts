@@ -6,9 +6,11 @@
 // RSS of one phase is not the peak of another.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type Bench, type BenchOptions, type BenchReport, PHASE_FLAG, printPhaseResult, printReport } from "./report";
+import { imapBench } from "./imap-bench";
+import { pgpBench } from "./pgp-bench";
 import { storeBench } from "./store-bench";
 
-const BENCHES: readonly Bench[] = [storeBench];
+const BENCHES: readonly Bench[] = [storeBench, imapBench, pgpBench];
 
 const DEFAULT_MESSAGES = 10_000;
 const QUICK_MESSAGES = 1_000;
