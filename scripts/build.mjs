@@ -4,6 +4,9 @@ import { build } from "esbuild";
 
 const programs = {
   bitmaskd: "native-host/daemon/main.ts",
+  "bitmask-provider": "provider/main.ts",
+  bitmaskctl: "native-host/cli/main.ts",
+  "native-host": "native-host/native/main.ts",
   bench: "scripts/bench/main.ts",
 };
 
@@ -24,3 +27,6 @@ await build({
   logLevel: "warning",
   banner: { js: "#!/usr/bin/env node" },
 });
+
+// `--package` also builds the Thunderbird add-on (dist/bitmask-mail.xpi) and lints it.
+if (process.argv.includes("--package")) await (await import("./package-extension.mjs")).packageExtension();

@@ -4,18 +4,20 @@
 import { stdin, stderr } from "node:process";
 
 export const PASSPHRASE_ENV = "BITMASK_PASSPHRASE";
+/** The new passphrase for `bitmaskctl account passphrase`. */
+export const NEW_PASSPHRASE_ENV = "BITMASK_NEW_PASSPHRASE";
 
 export class NoPassphraseError extends Error {
-  constructor() {
-    super(`no passphrase: set ${PASSPHRASE_ENV} or run on a terminal to be asked`);
+  constructor(envName = PASSPHRASE_ENV) {
+    super(`no passphrase: set ${envName} or run on a terminal to be asked`);
     this.name = "NoPassphraseError";
   }
 }
 
-export async function readPassphrase(prompt: string): Promise<string> {
-  const fromEnv = process.env[PASSPHRASE_ENV];
+export async function readPassphrase(prompt: string, envName = PASSPHRASE_ENV): Promise<string> {
+  const fromEnv = process.env[envName];
   if (fromEnv) return fromEnv;
-  if (!stdin.isTTY) throw new NoPassphraseError();
+  if (!stdin.isTTY) throw new NoPassphraseError(envName);
   stderr.write(prompt);
   stdin.setRawMode(true);
   stdin.resume();

@@ -1,0 +1,225 @@
+// bitmaskctl: talks to the running bitmaskd over its control socket.
+// Every command has --help; --json prints the daemon's answer as JSON;
+// exit codes are in exit-codes.ts.
+import { readFileSync } from "node:fs";
+import { Argument, Command, CommanderError, Option } from "commander";
+import type { AccountStatus, ControlMethod, ControlParams, ControlResult, DaemonStatus, KeyListing } from "../../shared/control-api";
+import { ControlClient, ControlRequestError, DaemonNotRunningError } from "../control/client";
+import { controlSocketPath } from "../control/socket-path";
+import { defaultDataDir } from "../daemon/account-folder";
+import { NEW_PASSPHRASE_ENV, NoPassphraseError, readPassphrase } from "./passphrase";
+import { EXIT, exitCodeFor } from "./exit-codes";
+import { ProgressBar } from "./progress-bar";
+
+type GlobalOptions = { dataDir: string; json: boolean };
+
+const program = new Command()
+  .name("bitmaskctl")
+  .description("Control the Bitmask Mail daemon (bitmaskd)")
+  .addOption(new Option("--data-dir <dir>", "the daemon's data folder (its control socket is there)").default(defaultDataDir()))
+  .option("--json", "print the daemon's answer as JSON", false)
+  .exitOverride()
+  .showHelpAfterError("(add --help for usage)");
+
+function globals(): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+/** Connects, runs one exchange, prints its result (as JSON with --json,
+ * else with `human`), and closes. */
+async function withDaemon<T>(exchange: (client: ControlClient) => Promise<T>, human: (result: T) => string): Promise<void> {
+  const client = await ControlClient.connect(controlSocketPath(globals().dataDir));
+  try {
+    const result = await exchange(client);
+    const text = globals().json ? JSON.stringify(result, null, 2) : human(result);
+    if (text) console.log(text);
+  } finally {
+    client.close();
+  }
+}
+
+function call<M extends ControlMethod>(method: M, params: ControlParams<M>, human: (result: ControlResult<M>) => string) {
+  return withDaemon((client) => client.request(method, params), human);
+}
+
+function describeAccount(account: AccountStatus): string {
+  const sync = account.sync.progress
+    ? `${account.sync.state} (${account.sync.progress.done}/${account.sync.progress.total ?? "?"})`
+    : account.sync.state;
+  const lines = [
+    `${account.address}`,
+    `  IMAP     ${account.imap.host}:${account.imap.port}`,
+    `  SMTP     ${account.smtp ? `${account.smtp.host}:${account.smtp.port}` : "not running"}`,
+    `  sync     ${sync}${account.sync.lastSyncedAt ? `, last ${new Date(account.sync.lastSyncedAt).toISOString()}` : ""}`,
+    `  key      ${account.keyFingerprint ?? "none yet"}`,
+    `  unread   ${account.unread}`,
+    `  errors   ${account.errors.length}`,
+  ];
+  return lines.join("\n");
+}
+
+function describeDaemon(status: DaemonStatus): string {
+  const lines = [`bitmaskd running (pid ${status.pid})${status.offline ? ", offline" : ""}`];
+  for (const account of status.accounts) lines.push(describeAccount(account));
+  if (status.accounts.length === 0) lines.push("no unlocked account");
+  if (status.locked.length > 0) lines.push(`locked: ${status.locked.join(", ")} (bitmaskctl account login ADDRESS)`);
+  return lines.join("\n");
+}
+
+function describeKey(key: KeyListing): string {
+  const expires = key.expires ? new Date(key.expires).toISOString().slice(0, 10) : "never";
+  return `${key.own ? "*" : " "} ${key.fingerprint}  ${key.address}  ${key.validation}  expires ${expires}`;
+}
+
+program
+  .command("status")
+  .description("is the daemon running, and the state of each account")
+  .action(() => call("status", {}, describeDaemon));
+
+const mail = program.command("mail").description("mail service: token, status, errors");
+mail
+  .command("get_token")
+  .description("print the mail token (the IMAP and SMTP password)")
+  .argument("[address]", "the account (needed when several are unlocked)")
+  .action((address?: string) => call("mail.get_token", { address }, (result) => result.token));
+mail
+  .command("rotate_token")
+  .description("replace the mail token; the add-on updates Thunderbird by itself")
+  .argument("[address]", "the account")
+  .action((address?: string) => call("mail.rotate_token", { address }, (result) => result.token));
+mail
+  .command("status")
+  .description("one account's sync state, unread count, key and errors")
+  .argument("[address]", "the account")
+  .action((address?: string) => call("mail.status", { address }, describeAccount));
+mail
+  .command("errors")
+  .description("problems the user should see (undecryptable mail, failed syncs)")
+  .argument("[address]", "the account")
+  .action((address?: string) =>
+    call("mail.errors", { address }, (errors) =>
+      errors.length === 0
+        ? "no errors"
+        : errors.map((error) => `${new Date(error.at).toISOString()}  ${error.source}: ${error.message}`).join("\n"),
+    ),
+  );
+
+const keys = program.command("keys").description("OpenPGP keys: list, export, import");
+keys
+  .command("list")
+  .description("the keys the account knows (* marks its own)")
+  .option("--address <address>", "the account")
+  .action((options: { address?: string }) =>
+    call("keys.list", { address: options.address }, (list) => list.map(describeKey).join("\n") || "no keys"),
+  );
+keys
+  .command("export")
+  .description("print an armored public key (the account's own by default)")
+  .argument("[key-address]", "whose key")
+  .option("--address <address>", "the account")
+  .action((keyAddress: string | undefined, options: { address?: string }) =>
+    call("keys.export", { address: options.address, keyAddress }, (result) => result.armored.trimEnd()),
+  );
+keys
+  .command("import")
+  .description("import an armored public key from a file, or from standard input with -")
+  .argument("<file>", "the key file, or - for standard input")
+  .option("--address <address>", "the account")
+  .action((file: string, options: { address?: string }) => {
+    const armored = readFileSync(file === "-" ? 0 : file, "utf8");
+    return call("keys.import", { address: options.address, armored }, (key) => `imported\n${describeKey(key)}`);
+  });
+
+program
+  .command("sync")
+  .description("sync with the provider now, with a progress bar")
+  .argument("[address]", "the account")
+  .action((address?: string) => {
+    const bar = new ProgressBar(process.stderr);
+    return withDaemon(
+      async (client) => {
+        // Subscribe first, so no progress event comes before the listener.
+        await client.request("subscribe", {});
+        client.onEvent((event) => {
+          if (event.event === "sync-progress" && (!address || event.address === address.toLowerCase())) bar.update(event.done, event.total);
+        });
+        try {
+          return await client.request("sync", { address });
+        } finally {
+          bar.finish();
+        }
+      },
+      (status) => `sync ${status.state}${status.lastSyncedAt ? `, last ${new Date(status.lastSyncedAt).toISOString()}` : ""}`,
+    );
+  });
+
+program
+  .command("offline")
+  .description("stop (on) or resume (off) talking to the provider; local mail keeps working")
+  .addArgument(new Argument("<state>", "on or off").choices(["on", "off"]))
+  .action((state: "on" | "off") =>
+    call("offline", { offline: state === "on" }, (result) => (result.offline ? "offline" : "online")),
+  );
+
+const account = program.command("account").description("create an account, log in, change the passphrase");
+account
+  .command("create")
+  .description("create an account (with --provider, also sign up there)")
+  .argument("<address>", "the mail address")
+  .option("--provider <url>", "the provider's address, e.g. https://bitmask.example")
+  .action(async (address: string, options: { provider?: string }) => {
+    const passphrase = await newPassphrase(`New passphrase for ${address}: `);
+    await call("account.create", { address, passphrase, provider: options.provider }, describeAccount);
+  });
+account
+  .command("login")
+  .description("unlock an account with its passphrase")
+  .argument("<address>", "the mail address")
+  .action(async (address: string) => {
+    const passphrase = await readPassphrase(`Passphrase for ${address}: `);
+    await call("account.login", { address, passphrase }, describeAccount);
+  });
+account
+  .command("passphrase")
+  .description(`change the passphrase (non-interactive: BITMASK_PASSPHRASE and ${NEW_PASSPHRASE_ENV})`)
+  .argument("<address>", "the mail address")
+  .action(async (address: string) => {
+    const passphrase = await readPassphrase(`Current passphrase for ${address}: `);
+    const replacement = await newPassphrase(`New passphrase for ${address}: `, NEW_PASSPHRASE_ENV);
+    await call("account.passphrase", { address, passphrase, newPassphrase: replacement }, () => "passphrase changed");
+  });
+
+/** A new passphrase, typed twice on a terminal (a typo would lock the user out). */
+async function newPassphrase(prompt: string, envName?: string): Promise<string> {
+  const first = await readPassphrase(prompt, envName);
+  if (envName ? process.env[envName] : process.env.BITMASK_PASSPHRASE) return first;
+  const second = await readPassphrase("Again: ", envName);
+  if (first !== second) throw new UsageError("the two passphrases differ");
+  return first;
+}
+
+class UsageError extends Error {}
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  process.exitCode = exitFor(error);
+}
+
+function exitFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version are not failures; commander already printed the usage error.
+    return error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version"
+      ? EXIT.ok
+      : EXIT.usage;
+  }
+  const message = (error as Error).message;
+  if (globals().json && error instanceof ControlRequestError) {
+    console.log(JSON.stringify({ error: { code: error.code, message } }));
+  } else console.error(`bitmaskctl: ${message}`);
+  if (error instanceof ControlRequestError) return exitCodeFor(error.code);
+  if (error instanceof DaemonNotRunningError) return EXIT.daemonNotRunning;
+  if (error instanceof NoPassphraseError) return EXIT.wrongPassphrase;
+  if (error instanceof UsageError) return EXIT.usage;
+  return EXIT.failed;
+}

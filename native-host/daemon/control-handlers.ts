@@ -1,0 +1,67 @@
+// The control API's methods (shared/control-api.ts) on the daemon. Errors
+// become ControlFailure codes a client can act on (bitmaskctl turns them
+// into exit codes, the add-on into its setup page).
+import { ControlFailure, type ControlHandlers } from "../control/server";
+import { AccountExistsError, changePassphrase, NoAccountError } from "../store/account-store";
+import { WrongPassphraseError } from "../store/secrets";
+import { accountDir } from "./account-folder";
+import { AccountLockedError, NoSuchAccountError, type Daemon } from "./daemon";
+
+/** Runs `work`, translating the daemon's own errors into coded failures. */
+async function coded<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ControlFailure) throw error;
+    const message = (error as Error).message;
+    if (error instanceof AccountLockedError) throw new ControlFailure("locked", message);
+    if (error instanceof NoSuchAccountError || error instanceof NoAccountError) throw new ControlFailure("no-account", message);
+    if (error instanceof AccountExistsError) throw new ControlFailure("exists", message);
+    if (error instanceof WrongPassphraseError) throw new ControlFailure("wrong-passphrase", message);
+    throw error;
+  }
+}
+
+function unavailable(what: string): never {
+  throw new ControlFailure("unavailable", `${what} is not running in this daemon yet`);
+}
+
+export function controlHandlers(daemon: Daemon): ControlHandlers {
+  return {
+    status: () => daemon.status(),
+    "mail.get_token": ({ address }) =>
+      coded(() => {
+        const account = daemon.account(address);
+        return { address: account.address, token: account.tokens.current() };
+      }),
+    "mail.rotate_token": ({ address }) => coded(() => daemon.rotateToken(address)),
+    "mail.status": ({ address }) => coded(() => daemon.account(address).status()),
+    "mail.errors": ({ address }) => coded(() => [...daemon.account(address).errors]),
+    "keys.list": ({ address }) => coded(() => (daemon.account(address).keys ?? unavailable("the keymanager")).list()),
+    "keys.export": async ({ address, keyAddress }) => {
+      const keys = await coded(() => daemon.account(address).keys ?? unavailable("the keymanager"));
+      return { armored: await keys.exportPublic(keyAddress) };
+    },
+    "keys.import": ({ address, armored }) =>
+      coded(() => (daemon.account(address).keys ?? unavailable("the keymanager")).importPublic(armored)),
+    sync: ({ address }) =>
+      coded(async () => {
+        const account = daemon.account(address);
+        const sync = account.sync ?? unavailable("sync");
+        if (daemon.offline) throw new ControlFailure("unavailable", "the daemon is offline: `bitmaskctl offline off` first");
+        return sync.syncNow((done, total) => daemon.emitEvent({ event: "sync-progress", address: account.address, done, total }));
+      }),
+    offline: ({ offline }) => {
+      daemon.setOffline(offline);
+      return { offline: daemon.offline };
+    },
+    "account.create": ({ address, passphrase, provider }) =>
+      coded(async () => (await daemon.createAccount(address, passphrase, provider)).status()),
+    "account.login": ({ address, passphrase }) => coded(async () => (await daemon.unlockAccount(address, passphrase)).status()),
+    "account.passphrase": ({ address, passphrase, newPassphrase }) =>
+      coded(async () => {
+        await changePassphrase(accountDir(daemon.options.dataDir, address), passphrase, newPassphrase);
+        return { address: address.toLowerCase() };
+      }),
+  };
+}
