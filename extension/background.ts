@@ -131,7 +131,11 @@ async function answer(request: PageRequest): Promise<PageReply> {
         });
         break;
       case "login":
-        await host.request("account.login", { address: request.address, passphrase: request.passphrase });
+        await host.request("account.login", {
+          address: request.address,
+          passphrase: request.passphrase,
+          ...(request.provider ? { provider: request.provider } : {}),
+        });
         break;
       case "sync":
         await host.request("sync", { address: request.address });

@@ -5,7 +5,7 @@ import type { DaemonStatus } from "../shared/control-api";
 export type PageRequest =
   | { type: "status" }
   | { type: "create"; address: string; passphrase: string; provider?: string }
-  | { type: "login"; address: string; passphrase: string }
+  | { type: "login"; address: string; passphrase: string; provider?: string }
   | { type: "sync"; address: string };
 
 /** What the popup shows: whether the daemon answers, and its status. */

@@ -20,7 +20,7 @@ form.addEventListener("submit", (event: SubmitEvent) => {
   const provider = String(fields.get("provider") ?? "").trim();
   result.textContent = action === "create" ? "Creating the account…" : "Logging in…";
   const request: PageRequest =
-    action === "create" ? { type: "create", address, passphrase, ...(provider ? { provider } : {}) } : { type: "login", address, passphrase };
+    action === "create" ? { type: "create", address, passphrase, ...(provider ? { provider } : {}) } : { type: "login", address, passphrase, ...(provider ? { provider } : {}) };
   void ask(request).then((reply) => {
     result.textContent = reply.ok ? `${address} is ready: Thunderbird's account is being set up.` : `Failed: ${reply.error}`;
     if (reply.ok) form.reset();

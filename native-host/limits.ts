@@ -12,3 +12,19 @@ export const MAX_MIME_PARTS = 10_000;
 /** A wrong token is answered after this delay (IMAP NO, SMTP 535): slows
  * guessing to a few tries a second per connection, barely felt by a user. */
 export const FAILED_LOGIN_DELAY_MS = 1000;
+
+/** A round with the provider (sync, then incoming mail) at least this
+ * often: new mail shows within a minute without hammering the provider. */
+export const SYNC_INTERVAL_MS = 60_000;
+
+/** A local change (flags, a move) goes out this soon: long enough to gather
+ * a burst of IMAP STOREs into one push. */
+export const SYNC_LOCAL_CHANGE_DELAY_MS = 2_000;
+
+/** While the provider is down, rounds wait 5 s, 10 s, 20 s... up to 5 min. */
+export const SYNC_BACKOFF_START_MS = 5_000;
+export const SYNC_BACKOFF_MAX_MS = 5 * 60_000;
+
+/** Incoming messages fetched per request: each can be 25 MB, so a page
+ * stays within what the daemon holds in memory at once. */
+export const INCOMING_PAGE_SIZE = 10;

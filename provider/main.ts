@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
+import { portNumber } from "../shared/port-option";
 import type { Route } from "./options";
 import { startProvider } from "./provider";
 import { parseRoute } from "./relay/routes";
@@ -29,12 +30,6 @@ type Options = {
   verbose: boolean;
 };
 
-function port(value: string): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || number > 65535) throw new InvalidArgumentError(`not a port: ${value}`);
-  return number;
-}
-
 function positive(value: string): number {
   const number = Number(value);
   if (!(number > 0)) throw new InvalidArgumentError(`not a positive number: ${value}`);
@@ -55,9 +50,9 @@ const program = new Command()
   .requiredOption("--domain <domain>", "the provider's mail domain (users are name@domain)")
   .requiredOption("--data-dir <dir>", "where the database is kept")
   .option("--host <address>", "address every service binds to", "127.0.0.1")
-  .addOption(new Option("--http-port <port>", "HTTP API port (0: any free port)").default(8443).argParser(port))
-  .addOption(new Option("--mx-port <port>", "MX SMTP port (0: any free port)").default(25).argParser(port))
-  .addOption(new Option("--submission-port <port>", "submission SMTP port (0: any free port)").default(587).argParser(port))
+  .addOption(new Option("--http-port <port>", "HTTP API port (0: any free port)").default(8443).argParser(portNumber))
+  .addOption(new Option("--mx-port <port>", "MX SMTP port (0: any free port)").default(25).argParser(portNumber))
+  .addOption(new Option("--submission-port <port>", "submission SMTP port (0: any free port)").default(587).argParser(portNumber))
   .addOption(
     new Option("--route <domain=host:port>", "send mail for a domain to that MX (repeatable)")
       .argParser(addRoute)

@@ -73,6 +73,8 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
       log: log.child({ service: "http" }),
       sessionTtlMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
       authFailureDelayMs,
+      submissionPort: () => submissionPort,
+      tls: Boolean(options.tls),
     },
     options.tls,
   );
@@ -89,6 +91,7 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
     log: log.child({ service: "submission" }),
   });
 
+  let submissionPort = 0;
   const listening: (Server | SMTPServer)[] = [];
   let closed: Promise<void> | null = null;
   const close = () => (closed ??= closeAll());
@@ -105,7 +108,7 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
     listening.push(api);
     const mxPort = await listen(mx.server, options.mxPort, host);
     listening.push(mx);
-    const submissionPort = await listen(submission.server, options.submissionPort, host);
+    submissionPort = await listen(submission.server, options.submissionPort, host);
     listening.push(submission);
     // Mail queued before a restart goes out now.
     worker.wake();

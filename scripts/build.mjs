@@ -7,6 +7,7 @@ const programs = {
   "bitmask-provider": "provider/main.ts",
   bitmaskctl: "native-host/cli/main.ts",
   "native-host": "native-host/native/main.ts",
+  "bitmask-local": "native-host/daemon/local-main.ts",
   bench: "scripts/bench/main.ts",
 };
 

@@ -70,6 +70,10 @@ export const keyListing = z.object({
 });
 export type KeyListing = z.infer<typeof keyListing>;
 
+/** Where an account is (or will be) at: the provider's API URL and, when
+ * the system does not trust its certificate, its CA (PEM). */
+const providerParams = { provider: z.url().optional(), providerCa: z.string().max(64 * 1024).optional() };
+
 /** Every method: its params and its result. */
 export const controlMethods = {
   status: { params: z.object({}), result: daemonStatus },
@@ -82,11 +86,9 @@ export const controlMethods = {
   "keys.import": { params: forAccount.extend({ armored: z.string().max(512 * 1024) }), result: keyListing },
   sync: { params: forAccount, result: syncStatus },
   offline: { params: z.object({ offline: z.boolean() }), result: z.object({ offline: z.boolean() }) },
-  "account.create": {
-    params: z.object({ address, passphrase, provider: z.url().optional() }),
-    result: accountStatus,
-  },
-  "account.login": { params: z.object({ address, passphrase }), result: accountStatus },
+  "account.create": { params: z.object({ address, passphrase, ...providerParams }), result: accountStatus },
+  /** With a provider, an account not on this device is fetched from it (a second device). */
+  "account.login": { params: z.object({ address, passphrase, ...providerParams }), result: accountStatus },
   "account.passphrase": {
     params: z.object({ address, passphrase, newPassphrase: passphrase }),
     result: z.object({ address }),

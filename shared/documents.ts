@@ -155,7 +155,17 @@ export const contentSchemas = {
     nextAttemptAt: z.number().int(),
     lastError: z.string(),
   }),
+  /** The account's preferences, at `settings`; synced, so every device
+   * sends the same way. `clock` (hybrid) orders two devices' edits. */
+  settings: z.object({
+    /** Refuse to send to a recipient without a key instead of sending signed only. */
+    alwaysEncrypt: z.boolean(),
+    clock: z.string(),
+  }),
 } as const;
+
+/** The one settings document's id. */
+export const SETTINGS_ID = "settings";
 
 /** Content documents carry raw bytes; every other type is JSON. */
 export type DocType = keyof typeof contentSchemas | "content";

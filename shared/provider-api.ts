@@ -20,6 +20,7 @@
 //   GET  /keys/{address}   public -> 200 text/plain armored public key | 404
 //   PUT  /keys/{address}   body text/plain armored public key -> 204 | 400 unusable key | 403 not the token's address
 //   GET  /health           public -> 200 healthResponse
+//   GET  /provider         public -> 200 providerInfo
 //
 // Log-in is SRP-6a (tssrp6a's routines, RFC 5054 2048-bit group, SHA-512;
 // see shared/srp.ts): the password never reaches the provider. All big
@@ -217,3 +218,15 @@ export type HealthResponse = z.infer<typeof healthResponse>;
 export function bearer(token: string): string {
   return `Bearer ${token}`;
 }
+
+// ---- provider info ----
+
+/** What a daemon needs to know beyond the API's URL, asked at sign-up and log-in. */
+export const providerInfo = z.object({
+  domain: z.string().min(1),
+  version: z.string(),
+  /** The submission service, on the API's host: the daemon hands outgoing
+   * mail over here, with STARTTLS whenever the provider has a certificate. */
+  submission: z.object({ port: z.number().int().min(1).max(65535), starttls: z.boolean() }),
+});
+export type ProviderInfo = z.infer<typeof providerInfo>;

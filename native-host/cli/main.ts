@@ -166,18 +166,21 @@ account
   .command("create")
   .description("create an account (with --provider, also sign up there)")
   .argument("<address>", "the mail address")
-  .option("--provider <url>", "the provider's address, e.g. https://bitmask.example")
-  .action(async (address: string, options: { provider?: string }) => {
+  .option("--provider <url>", "the provider's API address, e.g. https://api.bitmask.example")
+  .option("--provider-ca <file>", "the provider's CA certificate (PEM), when the system does not trust it")
+  .action(async (address: string, options: ProviderOptions) => {
     const passphrase = await newPassphrase(`New passphrase for ${address}: `);
-    await call("account.create", { address, passphrase, provider: options.provider }, describeAccount);
+    await call("account.create", { address, passphrase, ...providerParams(options) }, describeAccount);
   });
 account
   .command("login")
-  .description("unlock an account with its passphrase")
+  .description("unlock an account with its passphrase (with --provider, fetch it to this device first)")
   .argument("<address>", "the mail address")
-  .action(async (address: string) => {
+  .option("--provider <url>", "the provider's API address, for an account not yet on this device")
+  .option("--provider-ca <file>", "the provider's CA certificate (PEM), when the system does not trust it")
+  .action(async (address: string, options: ProviderOptions) => {
     const passphrase = await readPassphrase(`Passphrase for ${address}: `);
-    await call("account.login", { address, passphrase }, describeAccount);
+    await call("account.login", { address, passphrase, ...providerParams(options) }, describeAccount);
   });
 account
   .command("passphrase")
@@ -188,6 +191,16 @@ account
     const replacement = await newPassphrase(`New passphrase for ${address}: `, NEW_PASSPHRASE_ENV);
     await call("account.passphrase", { address, passphrase, newPassphrase: replacement }, () => "passphrase changed");
   });
+
+type ProviderOptions = { provider?: string; providerCa?: string };
+
+function providerParams(options: ProviderOptions): { provider?: string; providerCa?: string } {
+  if (options.providerCa && !options.provider) throw new UsageError("--provider-ca goes with --provider");
+  return {
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.providerCa ? { providerCa: readFileSync(options.providerCa, "utf8") } : {}),
+  };
+}
 
 /** A new passphrase, typed twice on a terminal (a typo would lock the user out). */
 async function newPassphrase(prompt: string, envName?: string): Promise<string> {

@@ -2,9 +2,11 @@
 // become ControlFailure codes a client can act on (bitmaskctl turns them
 // into exit codes, the add-on into its setup page).
 import { ControlFailure, type ControlHandlers } from "../control/server";
-import { AccountExistsError, changePassphrase, NoAccountError } from "../store/account-store";
+import { AccountExistsError, NoAccountError } from "../store/account-store";
 import { WrongPassphraseError } from "../store/secrets";
-import { accountDir } from "./account-folder";
+import { LoginRefusedError, ProviderRefusedError, type ProviderEndpoint } from "../sync/provider-client";
+import { WrongProviderError } from "../sync/provider-link";
+import { ProviderUnavailableError } from "../sync/transport";
 import { AccountLockedError, NoSuchAccountError, type Daemon } from "./daemon";
 
 /** Runs `work`, translating the daemon's own errors into coded failures. */
@@ -17,13 +19,20 @@ async function coded<T>(work: () => T | Promise<T>): Promise<T> {
     if (error instanceof AccountLockedError) throw new ControlFailure("locked", message);
     if (error instanceof NoSuchAccountError || error instanceof NoAccountError) throw new ControlFailure("no-account", message);
     if (error instanceof AccountExistsError) throw new ControlFailure("exists", message);
-    if (error instanceof WrongPassphraseError) throw new ControlFailure("wrong-passphrase", message);
+    if (error instanceof WrongPassphraseError || error instanceof LoginRefusedError) throw new ControlFailure("wrong-passphrase", message);
+    if (error instanceof ProviderUnavailableError) throw new ControlFailure("unavailable", message);
+    if (error instanceof ProviderRefusedError && error.status === 409) throw new ControlFailure("exists", message);
+    if (error instanceof ProviderRefusedError || error instanceof WrongProviderError) throw new ControlFailure("failed", message);
     throw error;
   }
 }
 
 function unavailable(what: string): never {
   throw new ControlFailure("unavailable", `${what} is not running in this daemon yet`);
+}
+
+function endpoint(url: string | undefined, ca: string | undefined): ProviderEndpoint | undefined {
+  return url === undefined ? undefined : { url, ca };
 }
 
 export function controlHandlers(daemon: Daemon): ControlHandlers {
@@ -55,12 +64,13 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
       daemon.setOffline(offline);
       return { offline: daemon.offline };
     },
-    "account.create": ({ address, passphrase, provider }) =>
-      coded(async () => (await daemon.createAccount(address, passphrase, provider)).status()),
-    "account.login": ({ address, passphrase }) => coded(async () => (await daemon.unlockAccount(address, passphrase)).status()),
+    "account.create": ({ address, passphrase, provider, providerCa }) =>
+      coded(async () => (await daemon.createAccount(address, passphrase, endpoint(provider, providerCa))).status()),
+    "account.login": ({ address, passphrase, provider, providerCa }) =>
+      coded(async () => (await daemon.unlockAccount(address, passphrase, endpoint(provider, providerCa))).status()),
     "account.passphrase": ({ address, passphrase, newPassphrase }) =>
       coded(async () => {
-        await changePassphrase(accountDir(daemon.options.dataDir, address), passphrase, newPassphrase);
+        await daemon.changePassphrase(address, passphrase, newPassphrase);
         return { address: address.toLowerCase() };
       }),
   };

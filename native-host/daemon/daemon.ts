@@ -4,11 +4,13 @@
 // incoming, keys) plugged in through services.ts.
 import { EventEmitter } from "node:events";
 import { existsSync, readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { AccountStatus, ControlEvent, DaemonStatus, SyncStatus } from "../../shared/control-api";
 import { CONTROL_PROTOCOL_VERSION } from "../../shared/control-api";
+import { DocumentCipher } from "../../shared/crypto/document-cipher";
 import { MailTokens } from "../auth/mail-token";
 import { ControlServer } from "../control/server";
 import { controlSocketPath } from "../control/socket-path";
@@ -16,13 +18,25 @@ import { ImapServer, DEFAULT_IMAP_PORT } from "../imap/server";
 import type { SessionEvent } from "../imap/session";
 import { FAILED_LOGIN_DELAY_MS } from "../limits";
 import { Account } from "../mail/account";
-import { accountStoreExists, createAccountStore, unlockAccountStore, unlockSecret } from "../store/account-store";
-import type { DocumentStore } from "../store/document-store";
+import { DEFAULT_SMTP_PORT } from "../smtp/gateway";
+import {
+  AccountExistsError,
+  accountStoreExists,
+  changePassphrase,
+  createAccountStore,
+  NoAccountError,
+  SECRETS_FILE,
+  STORE_FILE,
+  unlockSecret,
+} from "../store/account-store";
+import { DocumentStore } from "../store/document-store";
+import { newStorageSecret, unwrapSecret } from "../store/secrets";
+import type { ProviderEndpoint } from "../sync/provider-client";
+import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
-export const DEFAULT_SMTP_PORT = 2013;
 
 /** Recent problems kept per account for `mail errors`; older ones drop off. */
 const MAX_KEPT_ERRORS = 100;
@@ -80,6 +94,7 @@ export class UnlockedAccount {
     readonly address: string,
     readonly dir: string,
     readonly store: DocumentStore,
+    cipher: DocumentCipher,
     private readonly daemon: Daemon,
     log: Logger,
   ) {
@@ -88,6 +103,7 @@ export class UnlockedAccount {
       address,
       dir,
       store,
+      cipher,
       mail,
       tokens: new MailTokens(store),
       log: log.child({ account: address }),
@@ -118,6 +134,10 @@ export class UnlockedAccount {
 
   get keys(): AccountService["keys"] {
     return this.services.find((service) => service.keys)?.keys;
+  }
+
+  get sender(): AccountService["sender"] {
+    return this.services.find((service) => service.sender)?.sender;
   }
 
   status(): AccountStatus {
@@ -212,8 +232,10 @@ export class Daemon {
       this.smtp = await listenOrExplain("SMTP", smtpPort, () =>
         startSmtp({
           port: smtpPort,
-          authenticate: (username, password) => this.authenticate(username, password),
-          accountFor: (address) => this.accounts.get(address.toLowerCase())?.context,
+          authenticate: async (username, password) => {
+            const context = await this.authenticate(username, password);
+            return context ? (this.accounts.get(context.address)?.sender ?? null) : null;
+          },
           log: options.log.child({ service: "smtp" }),
         }),
       );
@@ -257,18 +279,22 @@ export class Daemon {
     throw new NoSuchAccountError(undefined, this.accounts.size);
   }
 
-  /** Creates the account's store (and, with a provider, its provider account), then serves it. */
-  async createAccount(address: string, passphrase: string, provider?: string): Promise<UnlockedAccount> {
+  /** Creates the account's store (with a provider: signs up there first,
+   * so a refused sign-up leaves nothing behind), then serves it. */
+  async createAccount(address: string, passphrase: string, provider?: ProviderEndpoint): Promise<UnlockedAccount> {
     const dir = accountDir(this.options.dataDir, address);
-    if (provider) {
-      if (!this.options.services?.provider) throw new Error("provider sign-up is not available in this daemon yet");
-      await this.options.services.provider.signUp({ provider, address, passphrase, dir });
-    }
-    return this.serve(address, dir, await createAccountStore(dir, passphrase));
+    if (accountStoreExists(dir)) throw new AccountExistsError(dir);
+    const link = provider ? await signUpAtProvider(provider, address, passphrase) : null;
+    const secret = newStorageSecret();
+    const store = await createAccountStore(dir, passphrase, secret);
+    if (link) writeProviderLink(store, link);
+    return this.serve(address, dir, store, secret);
   }
 
-  /** Unlocks an account already on disk with its passphrase, then serves it. */
-  async unlockAccount(address: string, passphrase: string): Promise<UnlockedAccount> {
+  /** Unlocks an account with its passphrase, then serves it. An account not
+   * on this device is fetched from `provider`: log in there, take the
+   * storage secret from the secrets blob; the first sync brings the rest. */
+  async unlockAccount(address: string, passphrase: string, provider?: ProviderEndpoint): Promise<UnlockedAccount> {
     const dir = accountDir(this.options.dataDir, address);
     const existing = this.accounts.get(address.toLowerCase());
     if (existing) {
@@ -276,12 +302,31 @@ export class Daemon {
       await unlockSecret(dir, passphrase);
       return existing;
     }
-    return this.serve(address, dir, await unlockAccountStore(dir, passphrase));
+    if (!accountStoreExists(dir) && provider) {
+      const { link, secretsBlob } = await logInAtProvider(provider, address, passphrase);
+      const secret = secretsBlob === null ? newStorageSecret() : await unwrapSecret(JSON.parse(secretsBlob), passphrase);
+      const store = await createAccountStore(dir, passphrase, secret);
+      writeProviderLink(store, link);
+      return this.serve(address, dir, store, secret);
+    }
+    if (!accountStoreExists(dir)) throw new NoAccountError(dir);
+    const secret = await unlockSecret(dir, passphrase);
+    return this.serve(address, dir, await DocumentStore.open(path.join(dir, STORE_FILE), secret), secret);
   }
 
-  private async serve(address: string, dir: string, store: DocumentStore): Promise<UnlockedAccount> {
+  /** Re-wraps the storage secret under a new passphrase, and gives the
+   * provider (for a second device) the new blob when the account is served. */
+  async changePassphrase(address: string, passphrase: string, newPassphrase: string): Promise<void> {
+    const dir = accountDir(this.options.dataDir, address);
+    await changePassphrase(dir, passphrase, newPassphrase);
+    const account = this.accounts.get(address.toLowerCase());
+    const link = account && readProviderLink(account.store);
+    if (link) await sessionFor(link).storeSecrets(await readFile(path.join(dir, SECRETS_FILE), "utf8"));
+  }
+
+  private async serve(address: string, dir: string, store: DocumentStore, secret: Uint8Array): Promise<UnlockedAccount> {
     const normalized = address.toLowerCase();
-    const account = new UnlockedAccount(normalized, dir, store, this, this.options.log);
+    const account = new UnlockedAccount(normalized, dir, store, await DocumentCipher.create(secret), this, this.options.log);
     account.tokens.current();
     try {
       for (const factory of this.options.services?.perAccount ?? []) account.services.push(await factory(account.context));

@@ -1,6 +1,6 @@
-// bitmaskd: the user's daemon. Serves unlocked accounts over local IMAP (and
-// SMTP once wired), answers bitmaskctl and the add-on on its control socket,
-// and runs until SIGINT or SIGTERM, then stops gracefully.
+// bitmaskd: the user's daemon. Serves unlocked accounts over local IMAP and
+// SMTP, syncs them with their provider, answers bitmaskctl and the add-on on
+// its control socket, and runs until SIGINT or SIGTERM, then stops gracefully.
 //
 // With --address it unlocks (or creates) that account at start, asking for
 // the passphrase (or reading BITMASK_PASSPHRASE). Without, it starts with
@@ -10,13 +10,16 @@
 // environment when set (the add-on takes whatever ports the daemon reports).
 import { Command, Option } from "commander";
 import pino from "pino";
+import { portNumber } from "../../shared/port-option";
 import { NoPassphraseError, readPassphrase } from "../cli/passphrase";
 import { DaemonAlreadyRunningError } from "../control/server";
 import { accountStoreExists } from "../store/account-store";
 import { WrongPassphraseError } from "../store/secrets";
 import { accountDir, defaultDataDir } from "./account-folder";
-import { DEFAULT_SMTP_PORT, PortInUseError, startDaemon } from "./daemon";
 import { DEFAULT_IMAP_PORT } from "../imap/server";
+import { DEFAULT_SMTP_PORT } from "../smtp/gateway";
+import { fullServices } from "./account-services";
+import { PortInUseError, startDaemon } from "./daemon";
 
 /** Exit codes: 0 stopped cleanly, 1 unexpected failure, 2 bad or missing
  * passphrase, 3 a port is taken, 4 another bitmaskd runs for this data folder. */
@@ -25,12 +28,6 @@ const EXIT_PORT_IN_USE = 3;
 const EXIT_ALREADY_RUNNING = 4;
 
 type Options = { dataDir: string; address?: string; imapPort: number; smtpPort: number; verbose: boolean };
-
-function port(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0 || number > 65535) throw new Error(`not a port: ${value}`);
-  return number;
-}
 
 const program = new Command()
   .name("bitmaskd")
@@ -41,18 +38,24 @@ const program = new Command()
     new Option("--imap-port <port>", "IMAP port on 127.0.0.1 (0: any free port)")
       .env("BITMASK_IMAP_PORT")
       .default(DEFAULT_IMAP_PORT)
-      .argParser(port),
+      .argParser(portNumber),
   )
   .addOption(
     new Option("--smtp-port <port>", "SMTP port on 127.0.0.1 (0: any free port)")
       .env("BITMASK_SMTP_PORT")
       .default(DEFAULT_SMTP_PORT)
-      .argParser(port),
+      .argParser(portNumber),
   )
   .option("-v, --verbose", "log logins and errors to stderr", false)
   .action(async (options: Options) => {
     const log = pino({ level: options.verbose ? "info" : "warn" }, pino.destination(2));
-    const daemon = await startDaemon({ dataDir: options.dataDir, imapPort: options.imapPort, smtpPort: options.smtpPort, log });
+    const daemon = await startDaemon({
+      dataDir: options.dataDir,
+      imapPort: options.imapPort,
+      smtpPort: options.smtpPort,
+      services: fullServices(),
+      log,
+    });
     const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         // A second signal while stopping means "now".

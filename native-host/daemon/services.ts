@@ -5,8 +5,10 @@
 // endpoint, no key fingerprint).
 import type { Logger } from "pino";
 import type { KeyListing, SyncStatus } from "../../shared/control-api";
+import type { DocumentCipher } from "../../shared/crypto/document-cipher";
 import type { MailTokens } from "../auth/mail-token";
 import type { Account } from "../mail/account";
+import type { Sender } from "../smtp/gateway";
 import type { DocumentStore } from "../store/document-store";
 
 /** What a per-account service is given when its account unlocks. */
@@ -15,6 +17,8 @@ export type AccountContext = {
   /** The account's folder (secrets file and store). */
   dir: string;
   store: DocumentStore;
+  /** Seals and opens documents for sync (keys from the storage secret). */
+  cipher: DocumentCipher;
   mail: Account;
   tokens: MailTokens;
   log: Logger;
@@ -46,13 +50,16 @@ export type AccountService = {
   name: string;
   sync?: SyncControl;
   keys?: KeysControl;
+  /** What the SMTP gateway sends as, for this account. */
+  sender?: Sender;
   stop(): Promise<void>;
 };
 
 export type AccountServiceFactory = (context: AccountContext) => Promise<AccountService>;
 
-/** A login on a local server: the unlocked account whose address and token match, or null. */
-export type GatewayAuthenticate = (username: string, password: string) => Promise<AccountContext | null>;
+/** A login on the SMTP gateway: the sender of the unlocked account whose
+ * address and token match, or null. */
+export type GatewayAuthenticate = (username: string, password: string) => Promise<Sender | null>;
 
 export type ListeningService = { port: number; close(): Promise<void> };
 
@@ -61,18 +68,10 @@ export type ListeningService = { port: number; close(): Promise<void> };
 export type SmtpGatewayFactory = (options: {
   port: number;
   authenticate: GatewayAuthenticate;
-  accountFor(address: string): AccountContext | undefined;
   log: Logger;
 }) => Promise<ListeningService>;
-
-/** Provider sign-up and log-in for `account create --provider` (and a
- * second device's log-in): registers the account and stores its secrets. */
-export type ProviderAccounts = {
-  signUp(options: { provider: string; address: string; passphrase: string; dir: string }): Promise<void>;
-};
 
 export type DaemonServices = {
   smtp?: SmtpGatewayFactory;
   perAccount?: AccountServiceFactory[];
-  provider?: ProviderAccounts;
 };

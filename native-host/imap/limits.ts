@@ -56,6 +56,13 @@ export const MAX_PIPELINED_BYTES = 4 * MiB;
  * still floods past this is cut off rather than buffered without bound. */
 export const MAX_UNPARSED_INPUT_BYTES = 1 * MiB;
 
+/** Response bytes a session gathers before handing them to the socket in
+ * one write (it also writes at the end of every synchronous run, so this
+ * only bounds a batch): big enough that a FETCH of thousands of short
+ * responses costs a few dozen system calls instead of one per line, small
+ * enough to stay within a few TCP windows and not hold memory per session. */
+export const OUTPUT_FLUSH_BYTES = 64 * KiB;
+
 /** Idle time before logout once authenticated: RFC 3501 section 5.4 requires
  * at least 30 minutes. */
 export const AUTOLOGOUT_AUTHENTICATED_MS = 30 * MINUTE_MS;

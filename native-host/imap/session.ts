@@ -12,6 +12,7 @@ import {
   AUTOLOGOUT_AUTHENTICATED_MS,
   AUTOLOGOUT_NOT_AUTHENTICATED_MS,
   IDLE_MAX_MS,
+  OUTPUT_FLUSH_BYTES,
 } from "./limits";
 import { CommandReader, type ReaderError } from "./protocol/command-reader";
 import { parseCommand } from "./protocol/command-parser";
@@ -62,6 +63,10 @@ export class ImapSession {
   private lineWaiter: ((line: Buffer | null) => void) | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Response bytes written but not yet handed to the socket (see write()). */
+  private output: Buffer[] = [];
+  private outputBytes = 0;
+  private flushQueued = false;
 
   constructor(
     private readonly socket: Socket,
@@ -99,8 +104,46 @@ export class ImapSession {
     return this.selected;
   }
 
+  /** Queues response bytes. They reach the socket in batches: once
+   * OUTPUT_FLUSH_BYTES are waiting, and in any case as soon as the current
+   * synchronous run ends (a microtask), so nothing waits on a timer. One
+   * socket write per response line made a big FETCH mostly system calls and
+   * tiny TCP segments (the socket has Nagle off). */
   write(data: string | Buffer): void {
-    if (!this.closed) this.socket.write(data);
+    if (this.closed) return;
+    // Strings go out as UTF-8, as socket.write(string) would send them.
+    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    if (bytes.length >= OUTPUT_FLUSH_BYTES) {
+      // Big enough alone (a message literal): no point copying it into a batch.
+      this.flushOutput();
+      this.socket.write(bytes);
+      return;
+    }
+    this.output.push(bytes);
+    this.outputBytes += bytes.length;
+    if (this.outputBytes >= OUTPUT_FLUSH_BYTES) this.flushOutput();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flushOutput();
+      });
+    }
+  }
+
+  /** Hands the queued response bytes to the socket in one write. */
+  private flushOutput(): void {
+    if (this.output.length === 0) return;
+    const batch = this.output.length === 1 ? this.output[0]! : Buffer.concat(this.output, this.outputBytes);
+    this.output = [];
+    this.outputBytes = 0;
+    if (!this.closed) this.socket.write(batch);
+  }
+
+  /** Ends the connection after the responses already written. */
+  private endSocket(): void {
+    this.flushOutput();
+    this.socket.end();
   }
 
   untagged(line: string | Buffer): void {
@@ -110,6 +153,8 @@ export class ImapSession {
 
   /** Waits while the client is slow to read, and lets other sessions run. */
   async yieldToOthers(): Promise<void> {
+    // Hand over what is queued first, so the socket's buffer shows the true backlog.
+    this.flushOutput();
     if (this.socket.writableNeedDrain) await Promise.race([once(this.socket, "drain"), once(this.socket, "close")]);
     else await new Promise((resolve) => setImmediate(resolve));
   }
@@ -158,7 +203,7 @@ export class ImapSession {
       while (this.queue.length > 0 && !this.closed) {
         await this.execute(this.queue.shift()!);
         if (this.state === "logout") {
-          this.socket.end();
+          this.endSocket();
           return;
         }
       }
@@ -220,7 +265,7 @@ export class ImapSession {
     this.write(tooBig ? `${tag} NO [TOOBIG] ${error.message}\r\n` : `${tag} BAD ${error.message}\r\n`);
     if (error.fatal) {
       this.write("* BYE the command stream could not be followed\r\n");
-      this.socket.end();
+      this.endSocket();
       this.shutdown();
     }
   }
@@ -230,7 +275,7 @@ export class ImapSession {
     const timeout = ms ?? (this.state === "not-authenticated" ? this.timeouts.notAuthenticatedMs : this.timeouts.authenticatedMs);
     this.idleTimer = setTimeout(() => {
       this.write("* BYE autologout: idle for too long\r\n");
-      this.socket.end();
+      this.endSocket();
       this.shutdown();
     }, timeout);
     this.idleTimer.unref();
@@ -239,6 +284,8 @@ export class ImapSession {
   private shutdown(): void {
     if (this.closed) return;
     this.closed = true;
+    this.output = [];
+    this.outputBytes = 0;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.selected?.close();
     this.selected = null;

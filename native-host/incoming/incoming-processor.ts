@@ -44,11 +44,14 @@ export class IncomingProcessor {
   }
 
   /** Keeps fetched envelopes locally (one transaction); the provider's copies
-   * may be deleted once this returns. Fetching the same envelope again is harmless. */
+   * may be deleted once this returns. Fetching the same envelope again is
+   * harmless, also after it was processed: its tombstone remembers it (a
+   * crash before the provider's copy was deleted brings it back). */
   stash(envelopes: IncomingEnvelope[]): void {
     this.store.transaction(() => {
       for (const envelope of envelopes) {
-        if (!this.store.has(incomingIdFor(envelope.providerId))) this.store.put("incoming", incomingIdFor(envelope.providerId), envelope);
+        const id = incomingIdFor(envelope.providerId);
+        if (!this.store.getIncludingDeleted(id)) this.store.put("incoming", id, envelope);
       }
     });
   }

@@ -11,7 +11,7 @@
 //       the account that owns {address}
 //
 // {address} is the e-mail address, percent-encoded (encodeURIComponent).
-import { type ConnectTo, HttpUnreachableError, KEY_FETCH_TIMEOUT_MS, MAX_KEY_RESPONSE_BYTES, httpRequest } from "./http-request";
+import { type ConnectTo, HttpUnreachableError, KEY_FETCH_TIMEOUT_MS, MAX_KEY_RESPONSE_BYTES, httpRequest } from "../http-request";
 
 /** A logged-in provider session, for writes to the directory. */
 export type ProviderSession = { address: string; token: string };

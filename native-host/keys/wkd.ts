@@ -6,7 +6,7 @@
 // The advanced method comes first; the direct one is used only when the
 // openpgpkey sub-domain does not exist, as the draft says.
 import { createHash } from "node:crypto";
-import { type ConnectTo, HttpUnreachableError, KEY_FETCH_TIMEOUT_MS, MAX_KEY_RESPONSE_BYTES, httpRequest } from "./http-request";
+import { type ConnectTo, HttpUnreachableError, KEY_FETCH_TIMEOUT_MS, MAX_KEY_RESPONSE_BYTES, httpRequest } from "../http-request";
 
 const ZBASE32_ALPHABET = "ybndrfg8ejkmcpqxot1uwisza345h769";
 

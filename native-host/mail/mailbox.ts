@@ -27,6 +27,10 @@ export type MailboxCounts = { messages: number; unseen: number; recent: number; 
 export type FlagUpdate = { updated: FlagChange[]; modified: number[] };
 export type Changes = { changed: FlagChange[]; expunged: number[] };
 
+/** messages() reads a UID range when it spans at most this many times the
+ * UIDs asked for, and looks them up one by one when they are sparser. */
+const SCATTERED_SPAN_FACTOR = 4;
+
 export class NoSuchMessageError extends Error {
   constructor(mailbox: string, uid: number) {
     super(`no message with UID ${uid} in ${mailbox}`);
@@ -64,6 +68,9 @@ export class Mailbox {
         `SELECT count(*) AS messages, coalesce(sum(seen = 0), 0) AS unseen, coalesce(sum(recent), 0) AS recent,
            coalesce(sum(deleted), 0) AS deleted, coalesce(sum(size), 0) AS size
          FROM mail_messages WHERE mailbox_id = ?`,
+      ),
+      uidsChangedSince: sql.prepare<[string, number], { uid: number }>(
+        "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
       ),
       changedSince: sql.prepare<[string, number], { uid: number; flags: string; modseq: number }>(
         "SELECT uid, flags, modseq FROM mail_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
@@ -147,6 +154,21 @@ export class Mailbox {
   /** Messages with UIDs in [first, last], ascending. */
   range(first: number, last: number): Message[] {
     return this.q.range.all(this.id, first, last).map((row) => new Message(this.store, row));
+  }
+
+  /** The messages with these UIDs (ascending) that still exist, ascending.
+   * Close UIDs are read as one range; scattered ones (say, the few a
+   * CHANGEDSINCE names in a big mailbox) one by one, so that the rows
+   * between them are not read at all. */
+  messages(uids: readonly number[]): Message[] {
+    if (uids.length === 0) return [];
+    const first = uids[0]!;
+    const last = uids[uids.length - 1]!;
+    if (last - first + 1 > SCATTERED_SPAN_FACTOR * uids.length) {
+      return uids.flatMap((uid) => this.get(uid) ?? []);
+    }
+    const wanted = new Set(uids);
+    return this.range(first, last).filter((message) => wanted.has(message.uid));
   }
 
   /** Stores a raw message. The same bytes already in this mailbox are not
@@ -257,6 +279,12 @@ export class Mailbox {
       }
       return result;
     });
+  }
+
+  /** UIDs of the messages added or changed after `modseq`, ascending, from
+   * the MODSEQ index (CHANGEDSINCE): no other message is read. */
+  uidsChangedSince(modseq: number): number[] {
+    return this.q.uidsChangedSince.all(this.id, modseq).map((row) => row.uid);
   }
 
   /** Flag changes and expunges after `modseq` (CONDSTORE / QRESYNC). */

@@ -2,6 +2,7 @@
 // outgoing envelope, which resolves once the provider took responsibility
 // for the message, or throws a RelayError saying whether trying again later
 // can help. The implementation speaks SMTP over TLS with nodemailer.
+import { isIP } from "node:net";
 import nodemailer from "nodemailer";
 import { RELAY_CONNECT_TIMEOUT_MS, RELAY_GREETING_TIMEOUT_MS, RELAY_SOCKET_TIMEOUT_MS } from "./limits";
 
@@ -70,7 +71,7 @@ export class SmtpSubmissionRelay implements SubmissionRelay {
       port: this.options.port,
       secure: this.options.tls === "implicit",
       requireTLS: this.options.tls === "starttls",
-      tls: { ca: this.options.ca, minVersion: "TLSv1.2", servername: this.options.host },
+      tls: { ca: this.options.ca, minVersion: "TLSv1.2", servername: isIP(this.options.host) ? undefined : this.options.host },
       auth: this.options.credential(),
       name: this.options.clientName ?? "bitmask.local",
       connectionTimeout: RELAY_CONNECT_TIMEOUT_MS,

@@ -25,11 +25,11 @@ export function accountStoreExists(dir: string): boolean {
   return existsSync(path.join(dir, SECRETS_FILE));
 }
 
-/** Creates the folder (mode 0700), a fresh storage secret and an empty store. */
-export async function createAccountStore(dir: string, passphrase: string): Promise<DocumentStore> {
+/** Creates the folder (mode 0700) and an empty store under `secret`: a
+ * fresh one, or a second device's, fetched from the provider. */
+export async function createAccountStore(dir: string, passphrase: string, secret = newStorageSecret()): Promise<DocumentStore> {
   if (accountStoreExists(dir)) throw new AccountExistsError(dir);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const secret = newStorageSecret();
   const wrapped = await wrapSecret(secret, passphrase);
   // The store first: a crash before the secrets file is written leaves no
   // account (a later create starts over), never a secrets file for no store.

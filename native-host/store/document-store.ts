@@ -35,6 +35,9 @@ const SCHEMA = `
     deleted INTEGER NOT NULL DEFAULT 0,
     body BLOB
   );
+  -- allOfType (the mailbox list, read by every SELECT) must not scan every
+  -- message document: mailboxes are a handful among hundreds of thousands.
+  CREATE INDEX IF NOT EXISTS docs_by_type ON docs(type, id);
   CREATE TABLE IF NOT EXISTS store_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
   INSERT OR IGNORE INTO store_state (key, value) VALUES ('generation', 0);
 `;

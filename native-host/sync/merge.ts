@@ -1,8 +1,10 @@
 // How two devices' versions of one document become one (DESIGN.md, sync):
 // flags merge flag by flag, the later change on the hybrid clock winning;
-// mailboxes keep the later edit; every other document is immutable, so two
-// live versions are the same and only a deletion can differ. A deletion wins.
-import type { Doc, FlagsContent, MailboxContent } from "../../shared/documents";
+// mailboxes and settings keep the later edit; keymanager documents merge by
+// the keymanager's rules; every other document is immutable, so two live
+// versions are the same and only a deletion can differ. A deletion wins.
+import type { ContentOf, Doc, FlagsContent, MailboxContent } from "../../shared/documents";
+import { mergeActiveKeyContent, mergeAutocryptContent, mergeKeyContent } from "../keys/sync-merge";
 
 export function mergeDocuments(local: Doc, remote: Doc): Doc {
   if (local.content === null || remote.content === null) return local.content === null ? local : remote;
@@ -11,6 +13,14 @@ export function mergeDocuments(local: Doc, remote: Doc): Doc {
       return { ...remote, content: mergeFlags(local.content as FlagsContent, remote.content as FlagsContent) };
     case "mailbox":
       return laterMailbox(local.content as MailboxContent, remote.content as MailboxContent) === local.content ? local : remote;
+    case "settings":
+      return laterEdit(local.content as ContentOf<"settings">, remote.content as ContentOf<"settings">) === local.content ? local : remote;
+    case "key":
+      return { ...remote, content: mergeKeyContent(local.content as ContentOf<"key">, remote.content as ContentOf<"key">) };
+    case "activeKey":
+      return { ...remote, content: mergeActiveKeyContent(local.content as ContentOf<"activeKey">, remote.content as ContentOf<"activeKey">) };
+    case "autocrypt":
+      return { ...remote, content: mergeAutocryptContent(local.content as ContentOf<"autocrypt">, remote.content as ContentOf<"autocrypt">) };
     default:
       return remote;
   }
@@ -38,4 +48,8 @@ export function mergeFlags(local: FlagsContent, remote: FlagsContent): FlagsCont
 
 function laterMailbox(local: MailboxContent, remote: MailboxContent): MailboxContent {
   return (remote.clock ?? "") > (local.clock ?? "") ? remote : local;
+}
+
+function laterEdit<T extends { clock: string }>(local: T, remote: T): T {
+  return remote.clock > local.clock ? remote : local;
 }

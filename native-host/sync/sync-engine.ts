@@ -18,9 +18,10 @@ import type { DocumentStore, LoggedDoc } from "../store/document-store";
 import { mergeDocuments } from "./merge";
 import type { PushedDoc, SyncTransport } from "./transport";
 
-/** Document types that stay on this device (mail fetched from the provider's
- * incoming queue and not yet processed). */
-const LOCAL_ONLY_TYPES = ["incoming"];
+/** Document types that stay on this device: mail fetched from the
+ * provider's incoming queue and not yet processed, and the SMTP gateway's
+ * retry queue (a second device retrying it too would send it twice). */
+const LOCAL_ONLY_TYPES = ["incoming", "outgoing"];
 const localOnly = LOCAL_ONLY_TYPES.map((type) => `'${type}'`).join(", ");
 
 /** Order in which one page is applied, so derived tables see parts before the

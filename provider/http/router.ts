@@ -24,6 +24,9 @@ export type HttpContext = {
   log: Logger;
   sessionTtlMs: number;
   authFailureDelayMs: number;
+  /** The submission service's port, known once it listens. */
+  submissionPort(): number;
+  tls: boolean;
 };
 
 export type RouteRequest = { req: IncomingMessage; res: ServerResponse; url: URL; match: RegExpExecArray };

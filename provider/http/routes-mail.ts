@@ -1,5 +1,11 @@
-// The incoming queue, the key directory and the health check.
-import { address as addressSchema, type HealthResponse, type IncomingResponse, incomingQuery } from "../../shared/provider-api";
+// The incoming queue, the key directory, the health check and the provider's description.
+import {
+  address as addressSchema,
+  type HealthResponse,
+  type IncomingResponse,
+  incomingQuery,
+  type ProviderInfo,
+} from "../../shared/provider-api";
 import { readPublishableKey, UnusableKeyError } from "../keys/public-key";
 import { HttpError, parseOr400, readBody, sendEmpty, sendJson, sendText } from "./http-io";
 import type { HttpContext, Route } from "./router";
@@ -71,6 +77,14 @@ export function mailRoutes(context: HttpContext): Route[] {
       path: /^\/health$/,
       async handle({ res }) {
         sendJson(res, 200, { status: "ok", version: context.version } satisfies HealthResponse);
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/provider$/,
+      async handle({ res }) {
+        const submission = { port: context.submissionPort(), starttls: context.tls };
+        sendJson(res, 200, { domain, version: context.version, submission } satisfies ProviderInfo);
       },
     },
   ];

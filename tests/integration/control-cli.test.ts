@@ -33,7 +33,7 @@ function ctl(args: string[], extra: Record<string, string> = {}): Promise<ToolRu
 /** Starts bitmaskd; resolves once it printed its settings (or exited). */
 function startBitmaskd(args: string[], extra: Record<string, string> = {}): Promise<{ child: ChildProcess; stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", dataDir, "--imap-port", "0", ...args], {
+    const child = spawn(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", dataDir, "--imap-port", "0", "--smtp-port", "0", ...args], {
       env: env(extra),
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -79,7 +79,8 @@ describe("bitmaskctl", () => {
     expect(text.stdout).toContain("alice@example.org");
     expect(text.stdout).toMatch(/IMAP\s+127\.0\.0\.1:\d+/);
     const json = await ctl(["--json", "status"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ accounts: [{ address: "alice@example.org", keyFingerprint: null }], locked: [] });
+    // A local account (no provider) makes its key when it is created.
+    expect(JSON.parse(json.stdout)).toMatchObject({ accounts: [{ address: "alice@example.org", keyFingerprint: expect.stringMatching(/^[0-9A-F]{40}$/) }], locked: [] });
   });
 
   it("prints and rotates the mail token", async () => {
@@ -93,7 +94,8 @@ describe("bitmaskctl", () => {
 
   it("has meaningful exit codes", async () => {
     expect((await ctl(["mail", "get_token", "nobody@example.org"])).code).toBe(EXIT.noAccount);
-    expect((await ctl(["keys", "list"])).code).toBe(EXIT.unavailable);
+    expect((await ctl(["keys", "list"])).code).toBe(EXIT.ok);
+    // A local account has no provider to sync with.
     expect((await ctl(["sync"])).code).toBe(EXIT.unavailable);
     expect((await ctl(["account", "login", "alice@example.org"], { BITMASK_PASSPHRASE: "wrong" })).code).toBe(EXIT.wrongPassphrase);
     expect((await ctl(["account", "create", "alice@example.org"], { BITMASK_PASSPHRASE: PASSPHRASE })).code).toBe(EXIT.accountExists);
@@ -105,7 +107,7 @@ describe("bitmaskctl", () => {
     });
     expect(notRunning.code).toBe(EXIT.daemonNotRunning);
     expect(notRunning.stderr).toContain("bitmaskd is not running");
-    const jsonError = await ctl(["--json", "keys", "list"]);
+    const jsonError = await ctl(["--json", "sync"]);
     expect(JSON.parse(jsonError.stdout)).toMatchObject({ error: { code: "unavailable" } });
   });
 
@@ -137,7 +139,7 @@ describe("bitmaskd", () => {
     const { port } = blocker.address() as net.AddressInfo;
     const otherDir = mkdtempSync(path.join(os.tmpdir(), "cli-port-"));
     try {
-      const run = await runTool(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", otherDir, "--imap-port", String(port)], {
+      const run = await runTool(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", otherDir, "--imap-port", String(port), "--smtp-port", "0"], {
         env: env(),
         timeoutMs: 20_000,
       });
@@ -152,7 +154,7 @@ describe("bitmaskd", () => {
   it("exits with 2 on a wrong passphrase", async () => {
     const otherDir = mkdtempSync(path.join(os.tmpdir(), "cli-pass-"));
     try {
-      const args = [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", otherDir, "--imap-port", "0", "--address", "x@example.org"];
+      const args = [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", otherDir, "--imap-port", "0", "--smtp-port", "0", "--address", "x@example.org"];
       const missing = await runTool(process.execPath, args, { env: env(), timeoutMs: 20_000 });
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain("BITMASK_PASSPHRASE");

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type PublicKey, generateKey } from "openpgp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ConnectTo } from "../../native-host/keys/http-request";
+import type { ConnectTo } from "../../native-host/http-request";
 import { AccountKeyManager } from "../../native-host/keys/keymanager";
 import { WkdClient, wkdUrls } from "../../native-host/keys/wkd";
 import { openTempStore, tempDir } from "../helpers/temp-store";

@@ -24,6 +24,7 @@ function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Mes
   const add = (label: string, value: Buffer | string) =>
     parts.push(Buffer.concat([Buffer.from(label + " ", "latin1"), typeof value === "string" ? Buffer.from(value, "latin1") : value]));
   let flags = message.flags;
+  let modseq = message.modseq;
   let flagsAsked = plan.items.some((item) => item.kind === "FLAGS");
 
   const setsSeen = plan.items.some(
@@ -32,6 +33,7 @@ function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Mes
   if (setsSeen && !selected.readOnly && !flags.includes("\\Seen")) {
     const result = selected.mailbox.updateFlags([message.uid], "add", ["\\Seen"]);
     flags = result.updated[0]?.flags ?? flags;
+    modseq = result.updated[0]?.modseq ?? modseq;
     selected.acknowledgeFlags([message.uid]);
     flagsAsked = true;
   }
@@ -49,7 +51,7 @@ function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Mes
         add("RFC822.SIZE", String(message.size));
         break;
       case "MODSEQ":
-        add("MODSEQ", `(${message.modseq})`);
+        add("MODSEQ", `(${modseq})`);
         break;
       case "ENVELOPE":
         add("ENVELOPE", encode(envelope(message.mime())));
@@ -82,7 +84,7 @@ function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Mes
     selected.acknowledgeFlags([message.uid]);
   }
   if (session.condstoreActive && !plan.items.some((item) => item.kind === "MODSEQ")) {
-    add("MODSEQ", `(${selected.mailbox.get(message.uid)?.modseq ?? message.modseq})`);
+    add("MODSEQ", `(${modseq})`);
   }
   const joined: Buffer[] = [];
   parts.forEach((part, i) => joined.push(...(i > 0 ? [Buffer.from(" "), part] : [part])));
@@ -107,16 +109,24 @@ export const fetch = defineCommand({
     const uids = selected.resolve(set, command.uid);
     if (plan.vanished) reportVanished(session, selected, set, plan.changedSince!);
     let missing = false;
-    for (let start = 0; start < uids.length; start += FETCH_BATCH) {
-      const batch = uids.slice(start, start + FETCH_BATCH);
-      const wanted = new Set(batch);
-      const found = selected.mailbox.range(batch[0]!, batch[batch.length - 1]!).filter((message) => wanted.has(message.uid));
+    let targets = uids;
+    if (plan.changedSince !== undefined) {
+      // Only messages changed after CHANGEDSINCE are answered, usually a few:
+      // take them from the MODSEQ index instead of reading every message.
+      const inSet = new Set(uids);
+      targets = selected.mailbox.uidsChangedSince(plan.changedSince).filter((uid) => inSet.has(uid));
+      if (!command.uid) missing = anyGone(selected.mailbox.uids(), uids);
+    }
+    for (let start = 0; start < targets.length; start += FETCH_BATCH) {
+      const batch = targets.slice(start, start + FETCH_BATCH);
+      // Read per batch, after each yield, so that the flags sent are current.
+      const found = selected.mailbox.messages(batch);
       missing ||= found.length < batch.length;
       for (const message of found) {
         if (plan.changedSince !== undefined && message.modseq <= plan.changedSince) continue;
         session.write(fetchLine(session, selected, message, plan, command.uid));
       }
-      if (start + FETCH_BATCH < uids.length) await session.yieldToOthers();
+      if (start + FETCH_BATCH < targets.length) await session.yieldToOthers();
     }
     // Messages expunged by another session are still numbered here until the
     // EXPUNGE notice can be sent; their data is gone (RFC 2180 4.1.2).
@@ -124,6 +134,16 @@ export const fetch = defineCommand({
     return ok("FETCH completed");
   },
 });
+
+/** Whether any of `wanted` (ascending) is missing from `live` (ascending). */
+function anyGone(live: readonly number[], wanted: readonly number[]): boolean {
+  let i = 0;
+  for (const uid of wanted) {
+    while (i < live.length && live[i]! < uid) i++;
+    if (live[i] !== uid) return true;
+  }
+  return false;
+}
 
 function reportVanished(session: ImapSession, selected: SelectedMailbox, set: SequenceSet, since: number) {
   const expunged = selected.mailbox.changesSince(since).expunged;

@@ -1,15 +1,17 @@
-// One bounded HTTP(S) request, for the key directory and WKD: a time limit on
-// the whole exchange, a size limit on the answer, an optional extra CA (a
-// provider's own CA, or a test CA), and an optional mapping of host names to
-// where to connect, so tests reach 127.0.0.1 without any DNS lookup.
+// One bounded HTTP(S) request, for the provider's API, the key directory and
+// WKD: a time limit on the whole exchange, a size limit on the answer, an
+// optional extra CA (a provider's own CA, or a test CA), and an optional
+// mapping of host names to where to connect, so tests reach 127.0.0.1
+// without any DNS lookup.
 import http from "node:http";
 import https from "node:https";
+import { isIP } from "node:net";
 
 /** Where to connect for a host name; null when that host does not exist. */
 export type ConnectTo = (hostname: string) => { host: string; port: number } | null;
 
 export type HttpRequestOptions = {
-  method?: "GET" | "PUT";
+  method?: "GET" | "PUT" | "POST" | "DELETE";
   headers?: Record<string, string>;
   body?: string;
   /** Trusted CA certificates (PEM) for HTTPS, instead of the system ones. */
@@ -55,8 +57,8 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
       port: destination.port,
       path: `${target.pathname}${target.search}`,
       // The certificate is checked against the URL's host name, wherever the
-      // connection goes.
-      servername: secure ? target.hostname : undefined,
+      // connection goes (SNI carries names only, not IP addresses).
+      servername: secure && !isIP(target.hostname) ? target.hostname : undefined,
       ca: options.ca,
       headers: { ...options.headers, host: target.host },
       signal: AbortSignal.timeout(options.timeoutMs),
