@@ -63,13 +63,19 @@ export class SearchIndex {
         `SELECT DISTINCT m.msg_hash FROM mail_messages m LEFT JOIN search_messages s ON s.msg_hash = m.msg_hash
          WHERE m.mailbox_id = ? AND (s.id IS NULL OR s.complete = 0)`,
       ),
-      matchBody: sql.prepare<[string, string], { uid: number }>(
-        `SELECT m.uid FROM mail_messages m JOIN search_messages s ON s.msg_hash = m.msg_hash
-         WHERE m.mailbox_id = ? AND s.id IN (SELECT rowid FROM search_text WHERE body MATCH ?)`,
+      // The matches are collected once (MATERIALIZED) and joined as a table,
+      // which SQLite indexes on the fly. Written as "s.id IN (SELECT ... MATCH ?)",
+      // SQLite tested each message against an unindexed list of the matches:
+      // quadratic, 20 seconds for a common word in 20,000 messages.
+      matchBody: sql.prepare<[phrase: string, mailboxId: string], { uid: number }>(
+        `WITH hits AS MATERIALIZED (SELECT rowid AS id FROM search_text WHERE body MATCH ?)
+         SELECT m.uid FROM mail_messages m JOIN search_messages s ON s.msg_hash = m.msg_hash JOIN hits ON hits.id = s.id
+         WHERE m.mailbox_id = ?`,
       ),
-      matchText: sql.prepare<[string, string], { uid: number }>(
-        `SELECT m.uid FROM mail_messages m JOIN search_messages s ON s.msg_hash = m.msg_hash
-         WHERE m.mailbox_id = ? AND s.id IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)`,
+      matchText: sql.prepare<[phrase: string, mailboxId: string], { uid: number }>(
+        `WITH hits AS MATERIALIZED (SELECT rowid AS id FROM search_text WHERE search_text MATCH ?)
+         SELECT m.uid FROM mail_messages m JOIN search_messages s ON s.msg_hash = m.msg_hash JOIN hits ON hits.id = s.id
+         WHERE m.mailbox_id = ?`,
       ),
       scanBody: sql.prepare<[string, string], { uid: number }>(
         `SELECT m.uid FROM mail_messages m JOIN search_messages s ON s.msg_hash = m.msg_hash
@@ -92,7 +98,7 @@ export class SearchIndex {
       rows = field === "body" ? this.q.scanBody.all(mailboxId, folded) : this.q.scanText.all(mailboxId, folded, folded);
     } else {
       const phrase = `"${folded.replace(/"/g, '""')}"`;
-      rows = (field === "body" ? this.q.matchBody : this.q.matchText).all(mailboxId, phrase);
+      rows = (field === "body" ? this.q.matchBody : this.q.matchText).all(phrase, mailboxId);
     }
     return new Set(rows.map((row) => row.uid));
   }

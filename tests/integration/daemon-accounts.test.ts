@@ -1,0 +1,60 @@
+// Accounts at a provider through the daemon: sign-up, the first round makes
+// and publishes the key, a second device logs in with the passphrase alone
+// and gets the same account; wrong passphrases and wrong providers are told.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpRequest } from "../../native-host/http-request";
+import { LoginRefusedError } from "../../native-host/sync/provider-client";
+import { WrongProviderError } from "../../native-host/sync/provider-link";
+import { logInAccount, signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
+import { plainMessage } from "../helpers/messages";
+
+const ALICE = "alice@example.org";
+const PASSPHRASE = "correct horse battery staple";
+
+let provider: TlsProvider;
+const daemons: TestDaemon[] = [];
+
+beforeAll(async () => {
+  provider = await startTlsProvider();
+});
+
+afterAll(async () => {
+  for (const daemon of daemons) await daemon.stop();
+  await provider?.stop();
+});
+
+async function device(): Promise<TestDaemon> {
+  const started = await startTestDaemon();
+  daemons.push(started);
+  return started;
+}
+
+describe("accounts at a provider", () => {
+  it("signs up, makes and publishes the key, and a second device gets the same account", async () => {
+    const first = await device();
+    const alice = await signUpAccount(first.daemon, provider, ALICE, PASSPHRASE);
+    alice.mail.requireMailbox("INBOX").add(plainMessage(1), { flags: ["\\Seen"] });
+    await syncNow(alice);
+    const fingerprint = alice.keys!.ownFingerprint();
+    expect(fingerprint).toMatch(/^[0-9A-F]{40}$/);
+    const published = await httpRequest(`${provider.url}/keys/${encodeURIComponent(ALICE)}`, { ca: provider.ca, timeoutMs: 5000, maxResponseBytes: 1 << 20 });
+    expect(published.status).toBe(200);
+    expect(published.body.toString("utf8")).toBe(await alice.keys!.exportPublic());
+
+    const second = await device();
+    const again = await logInAccount(second.daemon, provider, ALICE, PASSPHRASE);
+    await syncNow(again);
+    expect(again.keys!.ownFingerprint()).toBe(fingerprint);
+    expect(again.tokens.current()).toBe(alice.tokens.current());
+    const inbox = again.mail.requireMailbox("INBOX");
+    expect(inbox.counts().messages).toBe(1);
+    expect(inbox.get(1)!.raw().equals(plainMessage(1))).toBe(true);
+  });
+
+  it("refuses a wrong passphrase on a new device, and an address of another domain", async () => {
+    const third = await device();
+    await expect(logInAccount(third.daemon, provider, ALICE, "wrong passphrase")).rejects.toThrow(LoginRefusedError);
+    await expect(signUpAccount(third.daemon, provider, "bob@example.net", PASSPHRASE)).rejects.toThrow(WrongProviderError);
+    expect(third.daemon.knownAddresses()).toEqual([]);
+  });
+});
