@@ -13,6 +13,7 @@
 //   -- the routes below need `Authorization: Bearer <token>` unless marked public --
 //   GET  /secrets          -> 200 secretsBlob | 404 none stored yet
 //   PUT  /secrets          secretsBlob -> 204
+//   PUT  /passphrase       passphraseChange -> 204 (new SRP salt and verifier and the re-wrapped blob, together)
 //   GET  /sync/changes?since=<gen>&limit=<n>  -> 200 changesResponse
 //   POST /sync/push        pushRequest -> 200 pushResponse | 413 | 507 (nothing stored)
 //   GET  /incoming?limit=<n>                  -> 200 incomingResponse
@@ -133,6 +134,12 @@ export type LoginFinishResponse = z.infer<typeof loginFinishResponse>;
  * opaque to the provider. */
 export const secretsBlob = z.object({ blob: z.string().min(1).max(64 * 1024) });
 export type SecretsBlob = z.infer<typeof secretsBlob>;
+
+/** A passphrase change: the new SRP salt and verifier and the blob wrapped
+ * under the new passphrase, stored in one transaction, so a second device
+ * never finds a blob its log-in passphrase cannot open. */
+export const passphraseChange = signupRequest.omit({ username: true }).extend(secretsBlob.shape);
+export type PassphraseChange = z.infer<typeof passphraseChange>;
 
 // ---- sync ----
 

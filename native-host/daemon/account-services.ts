@@ -47,7 +47,7 @@ function accountService(options: AccountServiceOptions) {
   return async (context: AccountContext): Promise<AccountService> => {
     const { store, address, log } = context;
     const link = readProviderLink(store);
-    const session = link ? sessionFor(link) : null;
+    const session = link ? sessionFor(link, () => readProviderLink(store) ?? link) : null;
     const keys = new AccountKeyManager({
       store,
       address,

@@ -4,7 +4,6 @@
 // incoming, keys) plugged in through services.ts.
 import { EventEmitter } from "node:events";
 import { existsSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
@@ -31,7 +30,7 @@ import {
 } from "../store/account-store";
 import { DocumentStore } from "../store/document-store";
 import { newStorageSecret, unwrapSecret } from "../store/secrets";
-import type { ProviderEndpoint } from "../sync/provider-client";
+import { type ProviderEndpoint, srpSecretFor } from "../sync/provider-client";
 import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
@@ -314,14 +313,25 @@ export class Daemon {
     return this.serve(address, dir, await DocumentStore.open(path.join(dir, STORE_FILE), secret), secret);
   }
 
-  /** Re-wraps the storage secret under a new passphrase, and gives the
-   * provider (for a second device) the new blob when the account is served. */
+  /** Re-wraps the storage secret under a new passphrase (a wrong old one
+   * changes nothing). An account at a provider gives the provider its new
+   * SRP verifier and blob first, so a second device logs in with the new
+   * passphrase, and keeps the new SRP secret for its own log-ins. */
   async changePassphrase(address: string, passphrase: string, newPassphrase: string): Promise<void> {
     const dir = accountDir(this.options.dataDir, address);
-    await changePassphrase(dir, passphrase, newPassphrase);
-    const account = this.accounts.get(address.toLowerCase());
-    const link = account && readProviderLink(account.store);
-    if (link) await sessionFor(link).storeSecrets(await readFile(path.join(dir, SECRETS_FILE), "utf8"));
+    await changePassphrase(dir, passphrase, newPassphrase, async (secret, wrapped) => {
+      const served = this.accounts.get(address.toLowerCase());
+      const store = served?.store ?? (await DocumentStore.open(path.join(dir, STORE_FILE), secret));
+      try {
+        const link = readProviderLink(store);
+        if (!link) return;
+        const srpSecret = await srpSecretFor(link.address, newPassphrase);
+        await sessionFor(link).changePassphrase(srpSecret, JSON.stringify(wrapped));
+        writeProviderLink(store, { ...link, srpSecret });
+      } finally {
+        if (!served) store.close();
+      }
+    });
   }
 
   private async serve(address: string, dir: string, store: DocumentStore, secret: Uint8Array): Promise<UnlockedAccount> {

@@ -2,7 +2,7 @@
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { DocumentStore } from "./document-store";
-import { newStorageSecret, readSecretsFile, unwrapSecret, wrapSecret, writeSecretsFile } from "./secrets";
+import { newStorageSecret, readSecretsFile, type SecretsFile, unwrapSecret, wrapSecret, writeSecretsFile } from "./secrets";
 
 export const SECRETS_FILE = "secrets.json";
 export const STORE_FILE = "store.db";
@@ -49,8 +49,17 @@ export async function unlockSecret(dir: string, passphrase: string): Promise<Uin
   return unwrapSecret(await readSecretsFile(path.join(dir, SECRETS_FILE)), passphrase);
 }
 
-/** Re-wraps the storage secret under a new passphrase; the store is untouched. */
-export async function changePassphrase(dir: string, oldPassphrase: string, newPassphrase: string): Promise<void> {
+/** Re-wraps the storage secret under a new passphrase; the store is
+ * untouched. `beforeWrite` (telling the provider) runs before the file is
+ * replaced; if it throws, nothing changes here. */
+export async function changePassphrase(
+  dir: string,
+  oldPassphrase: string,
+  newPassphrase: string,
+  beforeWrite?: (secret: Uint8Array, wrapped: SecretsFile) => Promise<void>,
+): Promise<void> {
   const secret = await unlockSecret(dir, oldPassphrase);
-  await writeSecretsFile(path.join(dir, SECRETS_FILE), await wrapSecret(secret, newPassphrase));
+  const wrapped = await wrapSecret(secret, newPassphrase);
+  await beforeWrite?.(secret, wrapped);
+  await writeSecretsFile(path.join(dir, SECRETS_FILE), wrapped);
 }

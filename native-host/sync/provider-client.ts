@@ -162,13 +162,15 @@ export class ProviderSession implements SyncTransport {
 
   constructor(
     readonly client: ProviderClient,
-    private readonly credential: ProviderCredential,
+    /** Read at each log-in: a passphrase change on this device replaces it. */
+    private readonly credential: () => ProviderCredential,
   ) {}
 
   /** A token that was valid at its last use (logs in when there is none). */
   async token(): Promise<string> {
     if (this.login && this.login.expiresAt > Date.now() + 60_000) return this.login.token;
-    this.loggingIn ??= this.client.logIn(this.credential.username, this.credential.srpSecret).finally(() => (this.loggingIn = null));
+    const { username, srpSecret } = this.credential();
+    this.loggingIn ??= this.client.logIn(username, srpSecret).finally(() => (this.loggingIn = null));
     this.login = await this.loggingIn;
     return this.login.token;
   }
@@ -198,6 +200,12 @@ export class ProviderSession implements SyncTransport {
 
   async storeSecrets(blob: string): Promise<void> {
     await this.authorized("PUT", "/secrets", null, { blob });
+  }
+
+  /** New SRP credentials and the blob wrapped under the new passphrase, in one request. */
+  async changePassphrase(newSrpSecret: string, blob: string): Promise<void> {
+    const registration = await srpRegistration(this.credential().username, newSrpSecret);
+    await this.authorized("PUT", "/passphrase", null, { ...registration, blob });
   }
 
   incoming(limit: number): Promise<IncomingResponse> {

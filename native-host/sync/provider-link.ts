@@ -31,8 +31,13 @@ export function writeProviderLink(store: DocumentStore, link: ProviderLink): voi
   store.sql.prepare("INSERT OR REPLACE INTO provider_link (id, link) VALUES (1, ?)").run(JSON.stringify(link));
 }
 
-export function sessionFor(link: ProviderLink): ProviderSession {
-  return new ProviderSession(new ProviderClient({ url: link.url, ca: link.ca }), { username: link.username, srpSecret: link.srpSecret });
+/** A session at the link's provider; `current` gives the link as it stands
+ * at each log-in (an account's store, where a passphrase change updates it). */
+export function sessionFor(link: ProviderLink, current: () => ProviderLink = () => link): ProviderSession {
+  return new ProviderSession(new ProviderClient({ url: link.url, ca: link.ca }), () => {
+    const { username, srpSecret } = current();
+    return { username, srpSecret };
+  });
 }
 
 export class WrongProviderError extends Error {

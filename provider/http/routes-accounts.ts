@@ -1,9 +1,10 @@
-// Sign-up, SRP log-in and the secrets blob.
+// Sign-up, SRP log-in, the secrets blob and passphrase changes.
 import {
   loginFinishRequest,
   type LoginFinishResponse,
   loginStartRequest,
   type LoginStartResponse,
+  passphraseChange,
   secretsBlob,
   signupRequest,
   type SignupResponse,
@@ -85,6 +86,17 @@ export function accountRoutes(context: HttpContext): Route[] {
       async handle({ req, res, user }) {
         const body = await readJson(req, secretsBlob, limits.maxJsonBytes);
         accounts.putSecretsBlob(user.id, body.blob);
+        sendEmpty(res);
+      },
+    },
+    {
+      method: "PUT",
+      path: /^\/passphrase$/,
+      auth: true,
+      async handle({ req, res, user }) {
+        const body = await readJson(req, passphraseChange, limits.maxJsonBytes);
+        accounts.changePassphrase(user.id, body.salt, body.verifier, body.blob);
+        context.log.info({ event: "passphrase-changed", user: user.username }, "passphrase changed");
         sendEmpty(res);
       },
     },

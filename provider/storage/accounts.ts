@@ -35,6 +35,7 @@ export class AccountStore {
       purgeSessions: sql.prepare("DELETE FROM sessions WHERE expires_at <= ?"),
       getSecrets: sql.prepare<[number], { secrets_blob: string | null }>("SELECT secrets_blob FROM users WHERE id = ?"),
       putSecrets: sql.prepare("UPDATE users SET secrets_blob = ? WHERE id = ?"),
+      changePassphrase: sql.prepare("UPDATE users SET srp_salt = ?, srp_verifier = ?, secrets_blob = ? WHERE id = ?"),
       getMeta: sql.prepare<[string], { value: Buffer }>("SELECT value FROM provider_meta WHERE key = ?"),
       putMeta: sql.prepare("INSERT INTO provider_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"),
     };
@@ -75,6 +76,10 @@ export class AccountStore {
 
   putSecretsBlob(userId: number, blob: string): void {
     this.statements.putSecrets.run(blob, userId);
+  }
+
+  changePassphrase(userId: number, srpSalt: string, srpVerifier: string, blob: string): void {
+    this.statements.changePassphrase.run(srpSalt, srpVerifier, blob, userId);
   }
 
   /** A random value made once per provider and kept (e.g. for fake SRP salts

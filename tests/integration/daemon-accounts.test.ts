@@ -1,8 +1,11 @@
 // Accounts at a provider through the daemon: sign-up, the first round makes
 // and publishes the key, a second device logs in with the passphrase alone
-// and gets the same account; wrong passphrases and wrong providers are told.
+// and gets the same account; wrong passphrases and wrong providers are told;
+// a passphrase change reaches the provider.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpRequest } from "../../native-host/http-request";
+import { unlockSecret } from "../../native-host/store/account-store";
+import { WrongPassphraseError } from "../../native-host/store/secrets";
 import { LoginRefusedError } from "../../native-host/sync/provider-client";
 import { WrongProviderError } from "../../native-host/sync/provider-link";
 import { logInAccount, signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
@@ -56,5 +59,22 @@ describe("accounts at a provider", () => {
     await expect(logInAccount(third.daemon, provider, ALICE, "wrong passphrase")).rejects.toThrow(LoginRefusedError);
     await expect(signUpAccount(third.daemon, provider, "bob@example.net", PASSPHRASE)).rejects.toThrow(WrongProviderError);
     expect(third.daemon.knownAddresses()).toEqual([]);
+  });
+
+  it("changes the passphrase everywhere: the provider's log-in and blob follow", async () => {
+    const first = await device();
+    const bob = await signUpAccount(first.daemon, provider, "bob@example.org", PASSPHRASE);
+    await syncNow(bob);
+    await expect(first.daemon.changePassphrase("bob@example.org", "wrong", "new passphrase")).rejects.toThrow(WrongPassphraseError);
+    await first.daemon.changePassphrase("bob@example.org", PASSPHRASE, "new passphrase");
+    await syncNow(bob);
+
+    const second = await device();
+    await expect(logInAccount(second.daemon, provider, "bob@example.org", PASSPHRASE)).rejects.toThrow(LoginRefusedError);
+    const again = await logInAccount(second.daemon, provider, "bob@example.org", "new passphrase");
+    await syncNow(again);
+    expect(again.keys!.ownFingerprint()).toBe(bob.keys!.ownFingerprint());
+    // The first device's own files follow too.
+    await expect(unlockSecret(bob.dir, "new passphrase")).resolves.toHaveLength(64);
   });
 });
