@@ -49,6 +49,18 @@ const mimeNodeSchema: z.ZodType<MimeNode> = z.lazy(() =>
   }),
 );
 
+/** LEAP's key validation levels, weakest first (LEAP-REFERENCE.md section 8). */
+export const VALIDATION_LEVELS = [
+  "Weak_Chain",
+  "Provider_Trust",
+  "Provider_Endorsement",
+  "Third_Party_Endorsement",
+  "Third_Party_Consensus",
+  "Historically_Auditing",
+  "Known_Key",
+  "Fingerprint",
+] as const;
+
 export const contentSchemas = {
   mailbox: z.object({
     name: z.string().min(1),
@@ -107,16 +119,7 @@ export const contentSchemas = {
   activeKey: z.object({
     address: z.string(),
     fingerprint: z.string(),
-    validation: z.enum([
-      "Weak_Chain",
-      "Provider_Trust",
-      "Provider_Endorsement",
-      "Third_Party_Endorsement",
-      "Third_Party_Consensus",
-      "Historically_Auditing",
-      "Known_Key",
-      "Fingerprint",
-    ]),
+    validation: z.enum(VALIDATION_LEVELS),
     source: z.enum(["local", "provider", "wkd", "autocrypt", "attachment", "import"]),
     usedForEncryption: z.boolean(),
     usedForSigning: z.boolean(),

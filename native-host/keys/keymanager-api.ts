@@ -2,19 +2,8 @@
 // SMTP asks for keys to sign and encrypt with; incoming mail feeds what it
 // learns; the CLI and the add-on list, export and import keys.
 import type { PrivateKey, PublicKey } from "openpgp";
-import type { ContentOf } from "../../shared/documents";
+import { type ContentOf, VALIDATION_LEVELS } from "../../shared/documents";
 
-/** LEAP's validation levels, weakest first (LEAP-REFERENCE.md section 8). */
-export const VALIDATION_LEVELS = [
-  "Weak_Chain",
-  "Provider_Trust",
-  "Provider_Endorsement",
-  "Third_Party_Endorsement",
-  "Third_Party_Consensus",
-  "Historically_Auditing",
-  "Known_Key",
-  "Fingerprint",
-] as const;
 export type ValidationLevel = (typeof VALIDATION_LEVELS)[number];
 
 /** Where a public key was found, in discovery order. */

@@ -3,7 +3,8 @@
 // LEAP-REFERENCE.md section 8), with its "new key signed by the old one"
 // case implemented (LEAP left it a TODO) and a revoked old key treated as an
 // expired one (no one but its owner can revoke it).
-import { VALIDATION_LEVELS, type ValidationLevel } from "./keymanager-api";
+import { VALIDATION_LEVELS } from "../../shared/documents";
+import type { ValidationLevel } from "./keymanager-api";
 
 export function levelRank(level: ValidationLevel): number {
   return VALIDATION_LEVELS.indexOf(level);

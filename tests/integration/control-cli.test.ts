@@ -6,16 +6,13 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../native-host/cli/exit-codes";
+import { buildPrograms, testBuildDir } from "../helpers/build";
 import { runTool, type ToolRun } from "../helpers/tools";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const PASSPHRASE = "correct horse battery staple";
-/** Built inside the repository so the bundles find node_modules, in a
- * folder of their own so a parallel `npm run build` cannot race them. */
-const BUILD_DIR = path.join(ROOT, "dist", `test-cli-${process.pid}`);
+const BUILD_DIR = testBuildDir("cli");
 
 let dataDir: string;
 let daemon: ChildProcess;
@@ -49,17 +46,7 @@ function startBitmaskd(args: string[], extra: Record<string, string> = {}): Prom
 }
 
 beforeAll(async () => {
-  await build({
-    entryPoints: { bitmaskd: "native-host/daemon/main.ts", bitmaskctl: "native-host/cli/main.ts" },
-    absWorkingDir: ROOT,
-    outdir: BUILD_DIR,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    packages: "external",
-    logLevel: "warning",
-  });
+  await buildPrograms(BUILD_DIR, { bitmaskd: "native-host/daemon/main.ts", bitmaskctl: "native-host/cli/main.ts" });
   dataDir = mkdtempSync(path.join(os.tmpdir(), "cli-"));
   const started = await startBitmaskd(["--address", "alice@example.org"], { BITMASK_PASSPHRASE: PASSPHRASE });
   expect(started.code, started.stderr).toBeNull();

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import { build } from "esbuild";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ControlClient } from "../../native-host/control/client";
@@ -15,10 +14,10 @@ import { startDaemon, type Daemon } from "../../native-host/daemon/daemon";
 import { runBridge } from "../../native-host/native/bridge";
 import { encodeNativeMessage, NativeMessageReader } from "../../native-host/native/framing";
 import { MAX_MESSAGE_FROM_THUNDERBIRD_BYTES, MAX_MESSAGE_TO_THUNDERBIRD_BYTES } from "../../native-host/native/limits";
+import { buildPrograms, testBuildDir } from "../helpers/build";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 /** Inside the repository (bundles find node_modules), in a folder of its own. */
-const BUILD_DIR = path.join(ROOT, "dist", `test-bridge-${process.pid}`);
+const BUILD_DIR = testBuildDir("bridge");
 
 /** Thunderbird's end of one bridge: framed writes, parsed replies and events. */
 class ThunderbirdEnd {
@@ -62,17 +61,7 @@ describe("the bridge process", () => {
   let tb: ThunderbirdEnd;
 
   beforeAll(async () => {
-    await build({
-      entryPoints: { "native-host": "native-host/native/main.ts", bitmaskd: "native-host/daemon/main.ts" },
-      absWorkingDir: ROOT,
-      outdir: BUILD_DIR,
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      packages: "external",
-      logLevel: "warning",
-    });
+    await buildPrograms(BUILD_DIR, { "native-host": "native-host/native/main.ts", bitmaskd: "native-host/daemon/main.ts" });
     home = mkdtempSync(path.join(os.tmpdir(), "bridge-"));
     // Port 0: the daemon the bridge starts must not collide with a real one on 1984.
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, BITMASK_IMAP_PORT: "0" };
