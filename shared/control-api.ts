@@ -81,6 +81,8 @@ export const controlMethods = {
   "mail.rotate_token": { params: forAccount, result: z.object({ address, token: z.string() }) },
   "mail.status": { params: forAccount, result: accountStatus },
   "mail.errors": { params: forAccount, result: z.array(mailError) },
+  /** Reads, or with `on` sets, the "always encrypt" setting (synced to every device). */
+  "mail.always_encrypt": { params: forAccount.extend({ on: z.boolean().optional() }), result: z.object({ address, alwaysEncrypt: z.boolean() }) },
   "keys.list": { params: forAccount, result: z.array(keyListing) },
   "keys.export": { params: forAccount.extend({ keyAddress: address.optional() }), result: z.object({ armored: z.string() }) },
   "keys.import": { params: forAccount.extend({ armored: z.string().max(512 * 1024) }), result: keyListing },

@@ -76,7 +76,7 @@ program
   .description("is the daemon running, and the state of each account")
   .action(() => call("status", {}, describeDaemon));
 
-const mail = program.command("mail").description("mail service: token, status, errors");
+const mail = program.command("mail").description("mail service: token, status, errors, always encrypt");
 mail
   .command("get_token")
   .description("print the mail token (the IMAP and SMTP password)")
@@ -101,6 +101,17 @@ mail
       errors.length === 0
         ? "no errors"
         : errors.map((error) => `${new Date(error.at).toISOString()}  ${error.source}: ${error.message}`).join("\n"),
+    ),
+  );
+
+mail
+  .command("always_encrypt")
+  .description("show, or turn on or off, refusing to send to a recipient without a key (instead of sending signed only)")
+  .addArgument(new Argument("[state]", "on or off; left out: show").choices(["on", "off"]))
+  .option("--address <address>", "the account")
+  .action((state: "on" | "off" | undefined, options: { address?: string }) =>
+    call("mail.always_encrypt", { address: options.address, ...(state ? { on: state === "on" } : {}) }, (result) =>
+      `always encrypt: ${result.alwaysEncrypt ? "on" : "off"}`,
     ),
   );
 

@@ -3,7 +3,6 @@
 // an account with a provider, the provider loop (sync, then incoming mail).
 // The daemon's SMTP gateway finds the sender through the service's `sender`.
 import type { KeyListing } from "../../shared/control-api";
-import { SETTINGS_ID } from "../../shared/documents";
 import { HttpKeyDirectory } from "../keys/key-directory";
 import { AccountKeyManager } from "../keys/keymanager";
 import { startKeyRefresher } from "../keys/refresher";
@@ -12,6 +11,7 @@ import { type Sender, type SmtpEvent, SmtpGateway } from "../smtp/gateway";
 import { Outbox } from "../smtp/outbox";
 import { OutgoingQueue } from "../smtp/outgoing-queue";
 import { RelayError, type SubmissionRelay, SmtpSubmissionRelay } from "../smtp/relay";
+import { readSettings } from "../store/settings";
 import { readProviderLink, sessionFor } from "../sync/provider-link";
 import type { ProviderSession } from "../sync/provider-client";
 import { ProviderLoop, type ProviderLoopOptions } from "./provider-loop";
@@ -69,7 +69,7 @@ function accountService(options: AccountServiceOptions) {
     const sender: Sender = {
       address,
       keys,
-      alwaysEncrypt: () => store.get(SETTINGS_ID, "settings")?.content?.alwaysEncrypt ?? false,
+      alwaysEncrypt: () => readSettings(store).alwaysEncrypt,
       outbox: new Outbox(relay, queue, bounce),
     };
 

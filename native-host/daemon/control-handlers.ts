@@ -4,6 +4,7 @@
 import { ControlFailure, type ControlHandlers } from "../control/server";
 import { AccountExistsError, NoAccountError } from "../store/account-store";
 import { WrongPassphraseError } from "../store/secrets";
+import { readSettings, updateSettings } from "../store/settings";
 import { LoginRefusedError, ProviderRefusedError, type ProviderEndpoint } from "../sync/provider-client";
 import { WrongProviderError } from "../sync/provider-link";
 import { ProviderUnavailableError } from "../sync/transport";
@@ -46,6 +47,12 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
     "mail.rotate_token": ({ address }) => coded(() => daemon.rotateToken(address)),
     "mail.status": ({ address }) => coded(() => daemon.account(address).status()),
     "mail.errors": ({ address }) => coded(() => [...daemon.account(address).errors]),
+    "mail.always_encrypt": ({ address, on }) =>
+      coded(() => {
+        const account = daemon.account(address);
+        const settings = on === undefined ? readSettings(account.store) : updateSettings(account.store, { alwaysEncrypt: on });
+        return { address: account.address, alwaysEncrypt: settings.alwaysEncrypt };
+      }),
     "keys.list": ({ address }) => coded(() => (daemon.account(address).keys ?? unavailable("the keymanager")).list()),
     "keys.export": async ({ address, keyAddress }) => {
       const keys = await coded(() => daemon.account(address).keys ?? unavailable("the keymanager"));

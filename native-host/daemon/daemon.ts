@@ -24,7 +24,6 @@ import {
   changePassphrase,
   createAccountStore,
   NoAccountError,
-  SECRETS_FILE,
   STORE_FILE,
   unlockSecret,
 } from "../store/account-store";

@@ -106,6 +106,14 @@ describe("bitmaskctl", () => {
     }
   });
 
+  it("shows and sets always-encrypt", async () => {
+    expect((await ctl(["mail", "always_encrypt"])).stdout.trim()).toBe("always encrypt: off");
+    expect((await ctl(["mail", "always_encrypt", "on"])).stdout.trim()).toBe("always encrypt: on");
+    expect(JSON.parse((await ctl(["--json", "mail", "always_encrypt"])).stdout)).toEqual({ address: "alice@example.org", alwaysEncrypt: true });
+    expect((await ctl(["mail", "always_encrypt", "maybe"])).code).toBe(EXIT.usage);
+    expect((await ctl(["mail", "always_encrypt", "off"])).stdout.trim()).toBe("always encrypt: off");
+  });
+
   it("turns offline on and off", async () => {
     expect((await ctl(["offline", "on"])).stdout.trim()).toBe("offline");
     expect(JSON.parse((await ctl(["--json", "status"])).stdout).offline).toBe(true);
