@@ -11,9 +11,9 @@ $SUDO apt-get update -q
 # (tests/integration/provider-mx.test.ts, smtp-clients.test.ts).
 # thunderbird, xvfb, xauth: the add-on in a real Thunderbird (tests/e2e/thunderbird.test.ts);
 # imagemagick (import, convert) and tesseract-ocr: the popup's screenshot, read back.
-# gnupg: OpenPGP interop (tests/interop/gnupg-*.test.ts); openssl, which
-# ca-certificates brings, makes the test CA of tests/integration/keys-wkd.test.ts.
+# gnupg: OpenPGP interop (tests/interop/gnupg-*.test.ts). openssl: test
+# certificates, and `npm start`'s local provider makes its own with it.
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential python3 ca-certificates dovecot-imapd \
-  isync offlineimap3 mutt swaks gnupg \
+  isync offlineimap3 mutt swaks gnupg openssl \
   thunderbird xvfb xauth imagemagick tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
