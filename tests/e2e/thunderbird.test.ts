@@ -10,21 +10,32 @@
 // A second test runs Thunderbird visibly on Xvfb and keeps a screenshot of
 // the popup (tests/artifacts/thunderbird-popup.png), read back with OCR to
 // check it shows the account's key fingerprint.
+//
+// The last test sends real mail between two providers: Bob's encrypted
+// message shows up decrypted and verified in Thunderbird's INBOX, and
+// Alice's reply, written and sent with Thunderbird's compose API, reaches
+// Bob encrypted and signed, with its copy in Sent. A test-only probe add-on
+// (tests/e2e/probe-extension) does the reading and sending in Thunderbird.
 import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pino from "pino";
+import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
+import pino, { type Logger } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultDataDir } from "../../native-host/daemon/account-folder";
-import { startDaemon, type Daemon } from "../../native-host/daemon/daemon";
+import { fullServices } from "../../native-host/daemon/account-services";
+import { startDaemon, type Daemon, type UnlockedAccount } from "../../native-host/daemon/daemon";
 import type { AccountServiceFactory, DaemonServices, SmtpGatewayFactory } from "../../native-host/daemon/services";
 import type { SessionEvent } from "../../native-host/imap/session";
 import { ADDON_ID } from "../../shared/native-messaging";
 import {
   createProfile,
   freePort,
+  ProbeChannel,
   readPrefs,
   requireThunderbird,
   requireXvfbTools,
@@ -32,6 +43,7 @@ import {
   Thunderbird,
   thunderbirdVersion,
 } from "../helpers/thunderbird";
+import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const XPI = path.join(ROOT, "dist", "bitmask-mail.xpi");
@@ -52,6 +64,17 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | unde
   }
 }
 
+type ScenarioOptions = {
+  /** Whether the daemon has the account before Thunderbird starts (default yes). */
+  createAccount?: boolean;
+  /** Where the account is signed up; a local account when left out. */
+  provider?: TlsProvider;
+  /** The test probe, installed in the profile beside the add-on. */
+  probe?: ProbeChannel;
+  /** The daemon's log (silent when left out). */
+  log?: Logger;
+};
+
 /** One user's world: temp HOME (host registered there), TMPDIR, a profile
  * with the add-on, and the daemon serving one account from HOME's default
  * data folder (where the native host looks for it). */
@@ -67,7 +90,7 @@ class Scenario {
 
   constructor(readonly address: string) {}
 
-  async setUp(services: DaemonServices = {}, options: { createAccount: boolean } = { createAccount: true }): Promise<void> {
+  async setUp(services: DaemonServices = {}, options: ScenarioOptions = {}): Promise<void> {
     this.root = mkdtempSync(path.join(os.tmpdir(), "tb-e2e-"));
     this.home = path.join(this.root, "home");
     this.tmp = path.join(this.root, "tmp");
@@ -85,11 +108,13 @@ class Scenario {
     const dataDir = path.join(this.home, ".local", "share", "bitmask-mail");
     // The native host computes the same folder from Thunderbird's HOME.
     expect(defaultDataDir()).not.toBe(dataDir);
-    this.daemon = await startDaemon({ dataDir, imapPort: 0, smtpPort: 0, log: pino({ level: "silent" }), services });
+    this.daemon = await startDaemon({ dataDir, imapPort: 0, smtpPort: 0, log: options.log ?? pino({ level: "silent" }), services });
     this.daemon.events.on("imap", (event) => this.imapEvents.push({ at: Date.now(), event }));
-    if (options.createAccount) await this.daemon.createAccount(this.address, "correct horse battery staple");
+    const provider = options.provider ? { url: options.provider.url, ca: options.provider.ca } : undefined;
+    if (options.createAccount ?? true) await this.daemon.createAccount(this.address, "correct horse battery staple", provider);
     this.marionettePort = await freePort();
     createProfile(this.profile, XPI, this.marionettePort);
+    options.probe?.install(this.profile);
   }
 
   start(display?: string): Promise<Thunderbird> {
@@ -366,4 +391,161 @@ describe.skipIf(skipVisible)("the popup on Xvfb", () => {
     await thunderbird.quit();
     thunderbird = undefined;
   }, 120_000);
+});
+
+// ---------------------------------------------------------------------------
+// Mail through the providers, read and sent by Thunderbird. Alice's daemon
+// (the one Thunderbird's add-on talks to) is at one provider, Bob's daemon
+// at another; the providers route mail to each other. The test probe (a
+// test-only add-on installed beside ours, tests/e2e/probe-extension) reads
+// and sends through Thunderbird's own messages/folders/compose APIs and
+// answers the test over a loopback channel (ProbeChannel).
+
+const ALICE = "alice@example.org";
+const BOB = "bob@example.net";
+/** Relays, rounds and Thunderbird's fetches are quick; this is the bound for each hop. */
+const HOP_DEADLINE_MS = 30_000;
+
+type ProbeMessage = { id: number; subject: string; author: string; headerMessageId: string };
+type ProbeFolder = { folder: string; messages: ProbeMessage[] };
+type ProbeRead = { headers: Record<string, string[]>; bodies: string[] };
+
+/** The stored message of `mailbox` whose Subject is `subject`, as raw text. */
+function storedWithSubject(account: UnlockedAccount, mailbox: string, subject: string): string | undefined {
+  const box = account.mail.requireMailbox(mailbox);
+  for (const message of box.messages(box.uids())) {
+    const raw = message.raw().toString("utf8");
+    const header = raw.slice(0, raw.search(/\r?\n\r?\n/));
+    if (header.split(/\r?\n/).some((line) => line === `Subject: ${subject}`)) return raw;
+  }
+  return undefined;
+}
+
+/** Rounds with the provider until `subject` is in the account's INBOX. */
+async function syncUntilDelivered(account: UnlockedAccount, subject: string): Promise<string> {
+  return waitFor(`"${subject}" in ${account.address}'s INBOX`, HOP_DEADLINE_MS, async () => {
+    await syncNow(account);
+    return storedWithSubject(account, "INBOX", subject);
+  });
+}
+
+function headerField(raw: string, name: string): string[] {
+  const header = raw.slice(0, raw.search(/\r?\n\r?\n/)).replace(/\r?\n[ \t]+/g, " ");
+  const prefix = `${name.toLowerCase()}:`;
+  return header
+    .split(/\r?\n/)
+    .filter((line) => line.toLowerCase().startsWith(prefix))
+    .map((line) => line.slice(prefix.length).trim());
+}
+
+describe.skipIf(skipReason)("mail through two providers, read and sent in Thunderbird", () => {
+  const scenario = new Scenario(ALICE);
+  const smtpLog: Record<string, unknown>[] = [];
+  let aliceProvider: TlsProvider | undefined;
+  let bobProvider: TlsProvider | undefined;
+  let bobDevice: TestDaemon | undefined;
+  let probe: ProbeChannel | undefined;
+  let thunderbird: Thunderbird | undefined;
+
+  beforeAll(async () => {
+    // Each provider routes the other's domain to its MX (Bob's MX port is picked first).
+    const bobMx = await freePort();
+    aliceProvider = await startTlsProvider({ domain: "example.org", routes: { "example.net": { host: "127.0.0.1", port: bobMx } } });
+    bobProvider = await startTlsProvider({ domain: "example.net", mxPort: bobMx, routes: { "example.org": { host: "127.0.0.1", port: aliceProvider.mxPort } } });
+    probe = await ProbeChannel.start();
+    // Alice's daemon logs what its SMTP gateway did (counts, never content).
+    const log = pino({ level: "info" }, { write: (line: string) => void smtpLog.push(JSON.parse(line) as Record<string, unknown>) });
+    await scenario.setUp(fullServices({ intervalMs: 3_600_000 }), { provider: aliceProvider, probe, log });
+    bobDevice = await startTestDaemon();
+    await signUpAccount(bobDevice.daemon, bobProvider, BOB, "bob's own passphrase");
+  }, 60_000);
+  afterAll(async () => {
+    await thunderbird?.kill();
+    await probe?.close();
+    await scenario.tearDown();
+    await bobDevice?.stop();
+    await aliceProvider?.stop();
+    await bobProvider?.stop();
+  });
+
+  it("shows Bob's encrypted mail decrypted in INBOX, and sends Alice's reply encrypted and signed, keeping it in Sent", async () => {
+    const alice = scenario.daemon.account(ALICE);
+    const bob = bobDevice!.daemon.account(BOB);
+    // First rounds: each makes and publishes its key.
+    await syncNow(alice);
+    await syncNow(bob);
+    const aliceFingerprint = alice.keys!.ownFingerprint()!;
+    const bobFingerprint = bob.keys!.ownFingerprint()!;
+    expect(aliceFingerprint).toMatch(/^[0-9A-F]{40}$/);
+    // Bob got Alice's key from her (out of band); Alice learns his from the Autocrypt header of his mail.
+    await bob.keys!.importPublic(await alice.keys!.exportPublic());
+
+    const started = Date.now();
+    thunderbird = await scenario.start();
+    // Thunderbird is logged in and shows INBOX before the mail arrives: it
+    // must hear of the new message by itself (IDLE), as a user's would.
+    await scenario.waitForLogin(started, "mail test start");
+    expect((await probe!.call<ProbeFolder>("listMessages", { address: ALICE, specialUse: "inbox" })).messages).toEqual([]);
+
+    // 1. Bob -> Alice: through Bob's SMTP gateway, his provider, the route, Alice's MX.
+    const inbound = { subject: `From Bob ${randomBytes(4).toString("hex")}`, body: "Meet me at the usual place at seven." };
+    const transport = nodemailer.createTransport({ host: "127.0.0.1", port: bobDevice!.daemon.smtpPort!, secure: false, ignoreTLS: true, auth: { user: BOB, pass: bob.tokens.current() } });
+    try {
+      await transport.sendMail({ from: BOB, to: ALICE, subject: inbound.subject, text: inbound.body });
+    } finally {
+      transport.close();
+    }
+    const stored = await syncUntilDelivered(alice, inbound.subject);
+    expect(headerField(stored, "X-Leap-Encryption")).toEqual(["decrypted"]);
+    const deliveredAt = Date.now();
+
+    // Thunderbird lists it; read through the messages API, it is plaintext.
+    const listed = await waitFor("Thunderbird to list Bob's message in INBOX", HOP_DEADLINE_MS, async () => {
+      const inbox = await probe!.call<ProbeFolder>("listMessages", { address: ALICE, specialUse: "inbox" });
+      return inbox.messages.find((message) => message.subject === inbound.subject);
+    });
+    const shownAfterMs = Date.now() - deliveredAt;
+    expect(listed.author).toContain(BOB);
+    const read = await probe!.call<ProbeRead>("readMessage", { id: listed.id });
+    expect(read.headers["x-leap-encryption"]).toEqual(["decrypted"]);
+    expect(read.headers["x-leap-signature"]).toEqual([`valid; pubkey="${bobFingerprint}"`]);
+    expect(read.bodies.join("\n")).toContain(inbound.body);
+    expect(read.bodies.join("\n")).not.toContain("BEGIN PGP");
+
+    // 2. Alice -> Bob: composed and sent by Thunderbird through our SMTP gateway.
+    const outbound = { subject: `Re: ${inbound.subject}`, body: "Seven is fine. See you there." };
+    const sent = await probe!.call<{ mode: string; headerMessageIds: string[] }>("send", { from: ALICE, to: BOB, ...outbound }, 60_000);
+    expect(sent.mode).toBe("sendNow");
+    const atBob = await syncUntilDelivered(bob, outbound.subject);
+    expect(headerField(atBob, "X-Leap-Encryption")).toEqual(["decrypted"]);
+    expect(headerField(atBob, "X-Leap-Signature")).toEqual([`valid; pubkey="${aliceFingerprint}"`]);
+    expect(atBob).toContain(outbound.body);
+    // The gateway encrypted it (one recipient, with a key) rather than signing only.
+    expect(smtpLog.filter((entry) => entry.msg === "smtp sent").map((entry) => [entry.encrypted, entry.signedOnly, entry.delivered])).toEqual([[1, 0, 1]]);
+
+    // Thunderbird's copy went to Alice's Sent on our IMAP (seen over IMAP, as any client would).
+    const client = new ImapFlow({ host: "127.0.0.1", port: scenario.daemon.imapPort, secure: false, auth: { user: ALICE, pass: alice.tokens.current() }, logger: false });
+    await client.connect();
+    try {
+      const sentCopy = await waitFor("the copy in Sent", HOP_DEADLINE_MS, async () => {
+        const lock = await client.getMailboxLock("Sent");
+        try {
+          const uids = await client.search({ header: { subject: outbound.subject } }, { uid: true });
+          if (!uids || uids.length === 0) return undefined;
+          return (await client.fetchOne(String(uids[0]), { source: true }, { uid: true })) || undefined;
+        } finally {
+          lock.release();
+        }
+      });
+      const copy = sentCopy.source!.toString("utf8");
+      expect(copy).toContain(outbound.body);
+      expect(headerField(copy, "Message-ID").map((id) => id.replace(/[<>]/g, ""))).toEqual(sent.headerMessageIds);
+    } finally {
+      await client.logout();
+    }
+
+    await thunderbird.quit();
+    thunderbird = undefined;
+    console.log("thunderbird mail e2e", { shownInThunderbirdAfterDeliveryMs: shownAfterMs, totalMs: Date.now() - started });
+  }, 180_000);
 });

@@ -5,7 +5,9 @@
 // inside: the login manager, open windows, and a graceful quit (killing it
 // can lose logins.json, which Thunderbird writes lazily).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { ADDON_ID } from "../../shared/native-messaging";
@@ -50,10 +52,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A fresh profile with the add-on sideloaded as `<id>.xpi`. */
-export function createProfile(dir: string, xpi: string, marionettePort: number): void {
+/** A fresh profile with the add-on sideloaded as `<id>.xpi` (none when `xpi` is null). */
+export function createProfile(dir: string, xpi: string | null, marionettePort: number): void {
   mkdirSync(path.join(dir, "extensions"), { recursive: true });
-  copyFileSync(xpi, path.join(dir, "extensions", `${ADDON_ID}.xpi`));
+  if (xpi) copyFileSync(xpi, path.join(dir, "extensions", `${ADDON_ID}.xpi`));
   const prefs: Record<string, string | number | boolean> = {
     // Sideloaded add-ons start enabled, and are found on every start.
     "extensions.autoDisableScopes": 0,
@@ -253,6 +255,18 @@ export class Thunderbird {
     );
   }
 
+  /** When Thunderbird's main window finished loading (epoch ms, the clock
+   * of Date.now()), or null while it has not. */
+  mainWindowLoadedAt(): Promise<number | null> {
+    return this.marionette.evaluate(
+      `const win = Services.wm.getMostRecentWindow("mail:3pane");
+       if (!win || win.document.readyState !== "complete") return null;
+       const [navigation] = win.performance.getEntriesByType("navigation");
+       if (navigation && navigation.loadEventEnd > 0) return win.performance.timeOrigin + navigation.loadEventEnd;
+       return win.performance.timing.loadEventEnd || null;`,
+    );
+  }
+
   /** The window types of every open window (a login prompt is a "commonDialog"),
    * plus the number of tab-modal prompts in them. */
   openWindowTypes(): Promise<string[]> {
@@ -297,4 +311,125 @@ export async function startXvfb(): Promise<{ display: string; stop(): void }> {
     child.once("exit", (code) => reject(new Error(`Xvfb exited with ${code}`)));
   });
   return { display: `:${displayNumber}`, stop: () => child.kill("SIGTERM") };
+}
+
+// ---------------------------------------------------------------------------
+// The test probe: a second, test-only add-on (tests/e2e/probe-extension)
+// installed beside ours, through which a test reads and sends mail with
+// Thunderbird's own WebExtension APIs (what any add-on, and the user, sees).
+// The shipped add-on carries no test hook; the probe is never packaged.
+
+export const PROBE_ID = "bitmask-test-probe@bitmask.net";
+const PROBE_SOURCE = path.resolve(import.meta.dirname, "../e2e/probe-extension");
+/** How long the probe's poll waits for a command before asking again. */
+const PROBE_POLL_MS = 15_000;
+
+/**
+ * The channel to the probe: an HTTP server on loopback at a random secret
+ * path. The probe long-polls GET <url>/next for a command and POSTs its
+ * answer to <url>/reply; call() queues a command and waits for the answer.
+ */
+export class ProbeChannel {
+  private readonly queue: { id: number; method: string; params: unknown }[] = [];
+  private readonly polls: http.ServerResponse[] = [];
+  private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private nextId = 1;
+  /** When the probe last asked for work (it is running). */
+  lastPollAt = 0;
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<ProbeChannel> {
+    const secret = randomBytes(16).toString("hex");
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const channel = new ProbeChannel(server, `http://127.0.0.1:${port}/${secret}`);
+    server.on("request", (request, response) => channel.handle(secret, request, response));
+    return channel;
+  }
+
+  /** Installs the probe, told where this channel listens, in a profile made by createProfile. */
+  install(profile: string): void {
+    // Unpacked: Thunderbird loads a folder named after the id from <profile>/extensions.
+    const target = path.join(profile, "extensions", PROBE_ID);
+    cpSync(PROBE_SOURCE, target, { recursive: true });
+    writeFileSync(path.join(target, "config.json"), JSON.stringify({ url: this.url }));
+  }
+
+  /** Runs `method` in the probe; rejects with the probe's error, or after timeoutMs. */
+  call<T>(method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`the probe did not answer ${method} within ${timeoutMs} ms (last poll ${this.lastPollAt ? `${Date.now() - this.lastPollAt} ms ago` : "never"})`));
+      }, timeoutMs);
+      this.waiting.set(id, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value as T);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.queue.push({ id, method, params });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.polls.length > 0) {
+      const response = this.polls.shift()!;
+      if (response.writableEnded || response.destroyed) continue;
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(this.queue.shift()));
+    }
+  }
+
+  private handle(secret: string, request: http.IncomingMessage, response: http.ServerResponse): void {
+    const url = request.url ?? "";
+    if (request.method === "GET" && url === `/${secret}/next`) {
+      this.lastPollAt = Date.now();
+      this.polls.push(response);
+      const timer = setTimeout(() => {
+        const index = this.polls.indexOf(response);
+        if (index !== -1) this.polls.splice(index, 1);
+        if (!response.writableEnded) response.writeHead(204).end();
+      }, PROBE_POLL_MS);
+      response.once("close", () => {
+        clearTimeout(timer);
+        const index = this.polls.indexOf(response);
+        if (index !== -1) this.polls.splice(index, 1);
+      });
+      this.dispatch();
+      return;
+    }
+    if (request.method === "POST" && url === `/${secret}/reply`) {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        response.writeHead(204).end();
+        const reply = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { id: number; result?: unknown; error?: string };
+        const waiter = this.waiting.get(reply.id);
+        this.waiting.delete(reply.id);
+        if (reply.error !== undefined) waiter?.reject(new Error(`probe: ${reply.error}`));
+        else waiter?.resolve(reply.result);
+      });
+      return;
+    }
+    response.writeHead(404).end();
+  }
+
+  close(): Promise<void> {
+    for (const response of this.polls.splice(0)) response.destroy();
+    for (const waiter of this.waiting.values()) waiter.reject(new Error("the probe channel closed"));
+    this.waiting.clear();
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
 }
