@@ -10,6 +10,7 @@ import * as openpgp from "openpgp";
 import type { Account } from "../mail/account";
 import { headerValue, parseHeaderFields } from "../mail/mime-header";
 import type { KeyManager } from "../keys/keymanager-api";
+import { fieldValue, findField, formatEntity, multipartBody, newBoundary, newField, parseEntity, toCrlf } from "../pgp/mime-entity";
 import { type OpenedMessage, openMessage } from "../pgp/open";
 import type { DocumentStore } from "../store/document-store";
 import { attachedKeys, senderAddress } from "./message-keys";
@@ -93,9 +94,10 @@ export class IncomingProcessor {
     try {
       return { message: stamp(raw, await this.open(raw)) };
     } catch (error) {
-      const reason = `the PGP/MIME message could not be decrypted: ${(error as Error).message}`;
-      // The provider's layer is off; keep the message as it arrived, with the reason.
-      return { message: stamp(raw, null, reason), error: reason };
+      const reason = `the OpenPGP message inside could not be read: ${(error as Error).message}`;
+      // The provider's layer is off: the message is kept as it arrived,
+      // attached to a notice that says why it could not be opened.
+      return { message: unopenedNotice(raw, reason), error: reason };
     }
   }
 
@@ -156,6 +158,46 @@ export function stamp(raw: Uint8Array, opened: OpenedMessage | null, failure?: s
     ...(failure ? [`X-Leap-Error: ${failure.replace(/[\r\n]+/g, " ")}`] : []),
   ];
   return Buffer.from(lines.map((line) => line + "\r\n").join("") + kept + rest, "latin1");
+}
+
+/** What the user sees in INBOX for a message whose PGP/MIME or inline PGP
+ * could not be decrypted or read: a notice from the original sender (so it
+ * sorts and threads as the message would), with the original attached as
+ * it arrived, still encrypted, so a key restored later or another program
+ * can open it. */
+function unopenedNotice(raw: Uint8Array, reason: string): Buffer {
+  const original = toCrlf(raw);
+  const { fields } = parseEntity(original);
+  const copied = ["From", "To", "Cc", "Date", "Message-ID", "In-Reply-To", "References"].flatMap((name) => {
+    const field = findField(fields, name);
+    return field ? [field] : [];
+  });
+  const subject = findField(fields, "Subject");
+  const boundary = newBoundary();
+  const notice = Buffer.from(
+    [
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Bitmask could not decrypt or read this message.",
+      `Reason: ${reason}`,
+      "The message is attached as it arrived.",
+      "",
+    ].join("\r\n"),
+    "utf8",
+  );
+  // message/rfc822 takes no base64 (RFC 2046 5.2.1): 8-bit bytes are declared.
+  const encoding = original.some((byte) => byte >= 0x80) ? "Content-Transfer-Encoding: 8bit\r\n" : "";
+  const attachedHeader = `Content-Type: message/rfc822\r\nContent-Disposition: attachment; filename="original.eml"\r\n${encoding}\r\n`;
+  const attached = Buffer.concat([Buffer.from(attachedHeader, "latin1"), original]);
+  const header = [
+    ...copied,
+    newField("Subject", subject ? `[not decrypted] ${fieldValue(subject)}` : "[not decrypted]"),
+    newField("MIME-Version", "1.0"),
+    newField("X-Leap-Signature", "could not verify"),
+    newField("X-Leap-Error", reason.replace(/[\r\n]+/g, " ")),
+    newField("Content-Type", `multipart/mixed; boundary="${boundary}"`),
+  ];
+  return formatEntity({ fields: header, body: multipartBody(boundary, "This message could not be decrypted.", [notice, attached]) });
 }
 
 /** What the user sees in INBOX for mail that could not be decrypted at all:
