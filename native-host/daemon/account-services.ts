@@ -6,6 +6,7 @@ import type { KeyListing } from "../../shared/control-api";
 import { HttpKeyDirectory } from "../keys/key-directory";
 import { AccountKeyManager } from "../keys/keymanager";
 import { startKeyRefresher } from "../keys/refresher";
+import { WkdClient } from "../keys/wkd";
 import { type Bounce, deliverBounce } from "../smtp/bounce";
 import { type Sender, type SmtpEvent, SmtpGateway } from "../smtp/gateway";
 import { Outbox } from "../smtp/outbox";
@@ -20,6 +21,8 @@ import type { AccountContext, AccountService, DaemonServices, KeysControl, SmtpG
 export type AccountServiceOptions = Pick<ProviderLoopOptions, "intervalMs"> & {
   /** Key refresh period; default the refresher's. */
   keyRefreshMs?: number;
+  /** Web Key Directory lookups over HTTPS; tests, which have no internet, pass their own. */
+  wkd?: WkdClient;
 };
 
 /** Everything: the SMTP gateway, and per account the keys, sender and provider loop. */
@@ -56,6 +59,7 @@ function accountService(options: AccountServiceOptions) {
         const token = session?.currentToken();
         return token ? { address, token } : null;
       },
+      wkd: options.wkd ?? new WkdClient(),
       log,
     });
     // A second device gets the account's key from the first sync; a key made

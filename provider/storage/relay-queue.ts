@@ -56,9 +56,13 @@ export class RelayQueue {
 
   /** Delivered or bounced: forget the recipient, and the message with its last one. */
   finish(messageId: number, recipient: string): void {
-    this.sql.transaction(() => {
+    const removed = this.sql.transaction(() => {
       this.statements.removeRecipient.run(messageId, recipient);
-      this.statements.removeMessageIfDone.run(messageId, messageId);
+      return this.statements.removeMessageIfDone.run(messageId, messageId).changes > 0;
     })();
+    // A message relayed signed only was readable here; secure_delete zeroes
+    // its pages in the database, but older copies stay in WAL frames until
+    // a checkpoint: truncate the WAL now rather than at some later commit.
+    if (removed) this.sql.pragma("wal_checkpoint(TRUNCATE)");
   }
 }

@@ -6,6 +6,7 @@
 import pino from "pino";
 import { fullServices } from "../../native-host/daemon/account-services";
 import { type Daemon, startDaemon, type UnlockedAccount } from "../../native-host/daemon/daemon";
+import { WkdClient } from "../../native-host/keys/wkd";
 import type { ProviderOptions } from "../../provider/options";
 import { startTestProvider, type TestProvider } from "./provider";
 import { selfSignedCertificate } from "./smtp-sink";
@@ -44,7 +45,8 @@ export async function startTestDaemon(options: { dataDir?: string; intervalMs?: 
     smtpPort: 0,
     socketPath: null,
     // Rounds on demand unless asked: tests decide when devices talk.
-    services: fullServices({ intervalMs: options.intervalMs ?? 3_600_000 }),
+    // No internet here: every WKD host is unknown, at once.
+    services: fullServices({ intervalMs: options.intervalMs ?? 3_600_000, wkd: new WkdClient({ connectTo: () => null }) }),
     log: pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
   });
   return {
