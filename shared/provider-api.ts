@@ -40,7 +40,8 @@
 // stored only when its current revision equals `expectedRev` (0: new);
 // otherwise the result is "conflict" with the current revision, and the
 // client pulls, merges and pushes again. The push body is streamed: it must
-// be exactly one JSON object with the single key "docs".
+// be exactly one JSON object with the single key "docs". A page with `more`
+// also says how many documents are `remaining` after it.
 //
 // Incoming: mail accepted by the provider's MX for a user waits here. Each
 // document's `data` is an ASCII-armored OpenPGP message encrypted to the
@@ -162,6 +163,9 @@ export const changesResponse = z.object({
   docs: z.array(changedDoc),
   /** True when the response stopped early (count or size limit). */
   more: z.boolean(),
+  /** With `more`: how many documents are left after this page (as the
+   * provider counts them now), so a client can show progress. */
+  remaining: z.number().int().min(0).optional(),
 });
 export type ChangesResponse = z.infer<typeof changesResponse>;
 

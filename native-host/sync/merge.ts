@@ -1,6 +1,7 @@
 // How two devices' versions of one document become one (DESIGN.md, sync):
 // flags merge flag by flag, the later change on the hybrid clock winning;
-// mailboxes and settings keep the later edit; keymanager documents merge by
+// mailboxes and settings keep the later edit (a mailbox keeps the identity
+// of its first creation); keymanager documents merge by
 // the keymanager's rules; every other document is immutable, so two live
 // versions are the same and only a deletion can differ. A deletion wins.
 import type { ContentOf, Doc, FlagsContent, MailboxContent } from "../../shared/documents";
@@ -12,7 +13,7 @@ export function mergeDocuments(local: Doc, remote: Doc): Doc {
     case "flags":
       return { ...remote, content: mergeFlags(local.content as FlagsContent, remote.content as FlagsContent) };
     case "mailbox":
-      return laterMailbox(local.content as MailboxContent, remote.content as MailboxContent) === local.content ? local : remote;
+      return { ...remote, content: mergeMailbox(local.content as MailboxContent, remote.content as MailboxContent) };
     case "settings":
       return laterEdit(local.content as ContentOf<"settings">, remote.content as ContentOf<"settings">) === local.content ? local : remote;
     case "key":
@@ -46,8 +47,15 @@ export function mergeFlags(local: FlagsContent, remote: FlagsContent): FlagsCont
   return { ...remote, flags: flags.sort(), clock };
 }
 
-function laterMailbox(local: MailboxContent, remote: MailboxContent): MailboxContent {
-  return (remote.clock ?? "") > (local.clock ?? "") ? remote : local;
+/** The later edit's name and subscription, but the identity (UIDVALIDITY,
+ * creation time) of the mailbox made first: a second device makes its own
+ * default mailboxes (same ids) before its first sync, and its newer clock
+ * must not give the account's INBOX a new UIDVALIDITY on every device. */
+export function mergeMailbox(local: MailboxContent, remote: MailboxContent): MailboxContent {
+  const later = (remote.clock ?? "") > (local.clock ?? "") ? remote : local;
+  const first =
+    remote.created < local.created || (remote.created === local.created && remote.uidValidity < local.uidValidity) ? remote : local;
+  return { ...later, uidValidity: first.uidValidity, created: first.created };
 }
 
 function laterEdit<T extends { clock: string }>(local: T, remote: T): T {

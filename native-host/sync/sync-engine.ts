@@ -10,7 +10,9 @@
 // or reports a conflict, which the next pull merges. Nothing is lost or
 // duplicated when either side stops at any point: a push the provider
 // stored but we never heard back about comes back as a conflict with our
-// own content, and merges to the same state.
+// own content, and merges to the same state. A document the provider serves
+// at an older revision than one we accepted (a replay, or a provider back
+// from a backup) is refused, and our version is pushed over it.
 import type { DocumentCipher, WireDoc } from "../../shared/crypto/document-cipher";
 import { DocumentIntegrityError } from "../../shared/crypto/document-cipher";
 import type { Doc, DocType } from "../../shared/documents";
@@ -45,6 +47,10 @@ const SCHEMA = `
     synced_gen INTEGER NOT NULL
   );
   CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  -- Documents the provider served at an older revision than one we had
+  -- accepted (a replay, or a provider restored from a backup): the next
+  -- push puts our version back, expecting the provider's revision.
+  CREATE TABLE IF NOT EXISTS sync_rolled_back (local_id TEXT PRIMARY KEY, provider_rev INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS sync_problems (
     wire_id TEXT NOT NULL, problem TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL
   );
@@ -83,6 +89,10 @@ export class SyncEngine {
         `SELECT count(*) AS n FROM docs d LEFT JOIN sync_docs s ON s.local_id = d.id
          WHERE (s.synced_gen IS NULL OR s.synced_gen != d.gen) AND d.type NOT IN (${localOnly})`,
       ),
+      rolledBack: sql.prepare<[string], { provider_rev: number }>("SELECT provider_rev FROM sync_rolled_back WHERE local_id = ?"),
+      markRolledBack: sql.prepare("INSERT OR REPLACE INTO sync_rolled_back (local_id, provider_rev) VALUES (?, ?)"),
+      clearRolledBack: sql.prepare("DELETE FROM sync_rolled_back WHERE local_id = ?"),
+      markDirty: sql.prepare("UPDATE sync_docs SET synced_gen = -1 WHERE local_id = ?"),
       problem: sql.prepare("INSERT INTO sync_problems (wire_id, problem, message, at) VALUES (?, ?, ?, ?)"),
       problems: sql.prepare<[], SyncProblem & { at: number }>(
         "SELECT wire_id AS wireId, problem, message, at FROM sync_problems ORDER BY at DESC LIMIT 100",
@@ -116,6 +126,9 @@ export class SyncEngine {
   }
 
   private async pull(report: SyncReport): Promise<void> {
+    // Progress counts every document served in this pull (refused ones too);
+    // the total is what is done plus what the provider says is left.
+    let done = 0;
     for (;;) {
       const page = await this.transport.pull(this.pulledGeneration, this.batchSize);
       const opened: Doc[] = [];
@@ -128,7 +141,9 @@ export class SyncEngine {
       const wireIds = new Map(page.docs.map((wire) => [wire.id, wire]));
       await this.applyPage(opened, wireIds, reached);
       report.pulled += opened.length;
-      this.options.onProgress?.({ phase: "pull", done: report.pulled, total: null });
+      done += page.docs.length;
+      const remaining = page.more ? page.remaining : 0;
+      this.options.onProgress?.({ phase: "pull", done, total: remaining === undefined ? null : done + remaining });
       if (!page.more) return;
     }
   }
@@ -141,6 +156,11 @@ export class SyncEngine {
       if (!(error instanceof DocumentIntegrityError)) throw error;
       const problem = { wireId: wire.id, problem: error.problem, message: error.message };
       this.q.problem.run(problem.wireId, problem.problem, problem.message, Date.now());
+      if (error.problem === "rollback" && known) {
+        // Ours is newer: push it again over the provider's stale revision.
+        this.q.markRolledBack.run(known.local_id, wire.rev);
+        this.q.markDirty.run(known.local_id);
+      }
       report.refused.push(problem);
       return null;
     }
@@ -163,6 +183,7 @@ export class SyncEngine {
         // Merged content differs from the provider's: it stays dirty and is pushed next.
         const clean = !dirty || sameContent(result, remote);
         this.q.record.run({ local_id: remote.id, wire_id: wireId, remote_rev: remoteRev, synced_gen: clean ? gen : -1 });
+        this.q.clearRolledBack.run(remote.id);
       }
       this.q.setState.run("pulled", reached);
     });
@@ -205,8 +226,11 @@ export class SyncEngine {
       for (const id of ids) {
         const doc = this.store.changesOf(id)!;
         const synced = this.q.byLocal.get(id);
-        const expectedRev = synced?.remote_rev ?? 0;
-        const wire = await this.cipher.seal({ ...doc, rev: expectedRev + 1 });
+        const knownRev = synced?.remote_rev ?? 0;
+        // After a rollback the provider holds an older revision than the one
+        // we know: expect that one, but keep our revisions going up.
+        const expectedRev = this.q.rolledBack.get(id)?.provider_rev ?? knownRev;
+        const wire = await this.cipher.seal({ ...doc, rev: knownRev + 1 });
         batch.push({ doc, wire: { ...wire, expectedRev } });
       }
       const result = await this.transport.push(batch.map((entry) => entry.wire));
@@ -216,9 +240,13 @@ export class SyncEngine {
           const outcome = byId.get(wire.id);
           if (outcome?.status === "stored") {
             this.q.record.run({ local_id: doc.id, wire_id: wire.id, remote_rev: outcome.rev, synced_gen: doc.gen });
+            this.q.clearRolledBack.run(doc.id);
             report.pushed++;
           } else {
             // Left dirty: the next pull brings the provider's version to merge with.
+            // A provider behind what we know went back (without telling the
+            // pull): the next push goes over its revision.
+            if (outcome && outcome.rev < wire.expectedRev) this.q.markRolledBack.run(doc.id, outcome.rev);
             skipped.add(doc.id);
             conflicts++;
             report.conflicts++;

@@ -3,7 +3,8 @@
 // provider-client.ts implements it; every byte in it is ciphertext.
 import type { WireDoc } from "../../shared/crypto/document-cipher";
 
-export type PulledPage = { generation: number; docs: (WireDoc & { gen: number })[]; more: boolean };
+/** `remaining` (documents after this page) may be absent when `more` is true. */
+export type PulledPage = { generation: number; docs: (WireDoc & { gen: number })[]; more: boolean; remaining?: number };
 export type PushedDoc = WireDoc & { expectedRev: number };
 export type PushResult = { generation: number; results: { id: string; status: "stored" | "conflict"; rev: number }[] };
 

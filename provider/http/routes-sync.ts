@@ -19,7 +19,8 @@ export function syncRoutes(context: HttpContext): Route[] {
         // Streamed one document at a time: base64url of each is made just
         // before it is written, so a large batch is never in memory whole.
         res.writeHead(200, { "content-type": "application/json" });
-        await writeChunk(res, `{"generation":${list.generation},"more":${list.more},"docs":[`);
+        const remaining = list.more ? `"remaining":${list.remaining},` : "";
+        await writeChunk(res, `{"generation":${list.generation},"more":${list.more},${remaining}"docs":[`);
         let first = true;
         for (const entry of list.entries) {
           const data = sync.data(user.id, entry);

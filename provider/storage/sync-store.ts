@@ -9,7 +9,8 @@ export type StoreResult = { id: string; status: "stored" | "conflict"; rev: numb
 
 /** A changed document without its data, which is read when it is sent. */
 export type ChangeEntry = { id: string; rev: number; gen: number; size: number };
-export type ChangeList = { generation: number; entries: ChangeEntry[]; more: boolean };
+/** `remaining`: documents after this list (0 when `more` is false). */
+export type ChangeList = { generation: number; entries: ChangeEntry[]; more: boolean; remaining: number };
 
 export class SyncStore {
   private readonly statements;
@@ -32,6 +33,7 @@ export class SyncStore {
         `SELECT id, rev, gen, length(data) AS size FROM docs
          WHERE user_id = ? AND gen > ? AND gen <= ? ORDER BY gen LIMIT ?`,
       ),
+      count: sql.prepare<[number, number, number], { n: number }>("SELECT count(*) AS n FROM docs WHERE user_id = ? AND gen > ? AND gen <= ?"),
       data: sql.prepare<[number, string, number], { data: Buffer }>("SELECT data FROM docs WHERE user_id = ? AND id = ? AND gen = ?"),
     };
   }
@@ -86,7 +88,9 @@ export class SyncStore {
     }
     const more = entries.length < rows.length;
     const last = entries[entries.length - 1];
-    return { generation: more && last ? last.gen : current, entries, more };
+    const generation = more && last ? last.gen : current;
+    const remaining = more ? this.statements.count.get(userId, generation, current)!.n : 0;
+    return { generation, entries, more, remaining };
   }
 
   /** A listed document's data, or undefined when it changed since it was listed
