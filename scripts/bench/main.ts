@@ -7,10 +7,20 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type Bench, type BenchOptions, type BenchReport, PHASE_FLAG, printPhaseResult, printReport } from "./report";
 import { imapBench } from "./imap-bench";
+import { incomingBench } from "./incoming-bench";
 import { pgpBench } from "./pgp-bench";
 import { storeBench } from "./store-bench";
+import { thunderbirdBench } from "./thunderbird-bench";
+import { syncBench } from "./sync-bench";
 
-const BENCHES: readonly Bench[] = [storeBench, imapBench, pgpBench];
+const BENCHES: readonly Bench[] = [
+  storeBench,
+  imapBench,
+  pgpBench,
+  syncBench,
+  incomingBench,
+  thunderbirdBench,
+];
 
 const DEFAULT_MESSAGES = 10_000;
 const QUICK_MESSAGES = 1_000;
