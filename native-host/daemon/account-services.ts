@@ -18,7 +18,7 @@ import type { ProviderSession } from "../sync/provider-client";
 import { ProviderLoop, type ProviderLoopOptions } from "./provider-loop";
 import type { AccountContext, AccountService, DaemonServices, KeysControl, SmtpGatewayFactory } from "./services";
 
-export type AccountServiceOptions = Pick<ProviderLoopOptions, "intervalMs"> & {
+export type AccountServiceOptions = ProviderLoopOptions & {
   /** Key refresh period; default the refresher's. */
   keyRefreshMs?: number;
   /** Web Key Directory lookups over HTTPS; tests, which have no internet, pass their own. */

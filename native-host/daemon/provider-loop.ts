@@ -19,6 +19,8 @@ import type { AccountContext, SyncControl } from "./services";
 export type ProviderLoopOptions = {
   /** Time between rounds while nothing happens; default SYNC_INTERVAL_MS. */
   intervalMs?: number;
+  /** From a local change to the round that pushes it; default SYNC_LOCAL_CHANGE_DELAY_MS. */
+  localChangeDelayMs?: number;
 };
 
 type Progress = (done: number, total: number | null) => void;
@@ -46,7 +48,8 @@ export class ProviderLoop implements SyncControl {
     this.engine = new SyncEngine(context.store, context.cipher, session, { onProgress: (progress) => this.report(progress) });
     this.incoming = new IncomingProcessor(context.store, context.mail, keys);
     // A local change (a flag set over IMAP, a message moved) goes out soon.
-    context.store.onApply(() => context.store.afterCommit(() => this.schedule(SYNC_LOCAL_CHANGE_DELAY_MS)));
+    const delay = options.localChangeDelayMs ?? SYNC_LOCAL_CHANGE_DELAY_MS;
+    context.store.onApply(() => context.store.afterCommit(() => this.schedule(delay)));
   }
 
   start(): void {

@@ -13,6 +13,7 @@
 // own content, and merges to the same state. A document the provider serves
 // at an older revision than one we accepted (a replay, or a provider back
 // from a backup) is refused, and our version is pushed over it.
+import { createHash } from "node:crypto";
 import type { DocumentCipher, WireDoc } from "../../shared/crypto/document-cipher";
 import { DocumentIntegrityError } from "../../shared/crypto/document-cipher";
 import type { Doc, DocType } from "../../shared/documents";
@@ -47,6 +48,9 @@ const SCHEMA = `
     synced_gen INTEGER NOT NULL
   );
   CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  -- What we pushed, by hash: when the provider serves it back unchanged,
+  -- the pull skips it instead of opening it again.
+  CREATE TABLE IF NOT EXISTS sync_pushed (wire_id TEXT PRIMARY KEY, rev INTEGER NOT NULL, data_hash BLOB NOT NULL);
   -- Documents the provider served at an older revision than one we had
   -- accepted (a replay, or a provider restored from a backup): the next
   -- push puts our version back, expecting the provider's revision.
@@ -80,15 +84,19 @@ export class SyncEngine {
       ),
       state: sql.prepare<[string], { value: number }>("SELECT value FROM sync_state WHERE key = ?"),
       setState: sql.prepare("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)"),
-      dirty: sql.prepare<[number], { id: string }>(
-        `SELECT d.id FROM docs d LEFT JOIN sync_docs s ON s.local_id = d.id
-         WHERE (s.synced_gen IS NULL OR s.synced_gen != d.gen) AND d.type NOT IN (${localOnly})
+      // From a generation on, so that one push walks the change log once
+      // rather than from its start for every batch.
+      dirty: sql.prepare<[number, number], { id: string; gen: number }>(
+        `SELECT d.id, d.gen FROM docs d LEFT JOIN sync_docs s ON s.local_id = d.id
+         WHERE d.gen > ? AND (s.synced_gen IS NULL OR s.synced_gen != d.gen) AND d.type NOT IN (${localOnly})
          ORDER BY d.gen LIMIT ?`,
       ),
       countDirty: sql.prepare<[], { n: number }>(
         `SELECT count(*) AS n FROM docs d LEFT JOIN sync_docs s ON s.local_id = d.id
          WHERE (s.synced_gen IS NULL OR s.synced_gen != d.gen) AND d.type NOT IN (${localOnly})`,
       ),
+      pushed: sql.prepare<[string], { rev: number; data_hash: Buffer }>("SELECT rev, data_hash FROM sync_pushed WHERE wire_id = ?"),
+      recordPushed: sql.prepare("INSERT OR REPLACE INTO sync_pushed (wire_id, rev, data_hash) VALUES (?, ?, ?)"),
       rolledBack: sql.prepare<[string], { provider_rev: number }>("SELECT provider_rev FROM sync_rolled_back WHERE local_id = ?"),
       markRolledBack: sql.prepare("INSERT OR REPLACE INTO sync_rolled_back (local_id, provider_rev) VALUES (?, ?)"),
       clearRolledBack: sql.prepare("DELETE FROM sync_rolled_back WHERE local_id = ?"),
@@ -150,6 +158,7 @@ export class SyncEngine {
 
   private async open(wire: WireDoc, report: SyncReport): Promise<Doc | null> {
     const known = this.q.byWire.get(wire.id);
+    if (this.isOwnPushEchoed(wire)) return null;
     try {
       return await this.cipher.open(wire, known?.remote_rev ?? 0);
     } catch (error) {
@@ -164,6 +173,13 @@ export class SyncEngine {
       report.refused.push(problem);
       return null;
     }
+  }
+
+  /** Our own push served back byte for byte: nothing to open or apply.
+   * Anything else at that revision (a flipped byte) is opened, and refused. */
+  private isOwnPushEchoed(wire: WireDoc): boolean {
+    const pushed = this.q.pushed.get(wire.id);
+    return pushed !== undefined && pushed.rev === wire.rev && pushed.data_hash.equals(dataHash(wire.data));
   }
 
   private async applyPage(docs: Doc[], wires: Map<string, WireDoc>, reached: number): Promise<void> {
@@ -214,14 +230,14 @@ export class SyncEngine {
     let conflicts = 0;
     const total = this.pendingCount();
     let done = 0;
-    const skipped = new Set<string>();
+    // Documents that conflict stay dirty behind this cursor: the next pull
+    // merges them and the next push (from the start) sends them.
+    let after = 0;
     for (;;) {
-      const ids = this.q.dirty
-        .all(this.batchSize + skipped.size)
-        .map((row) => row.id)
-        .filter((id) => !skipped.has(id))
-        .slice(0, this.batchSize);
-      if (ids.length === 0) return conflicts;
+      const rows = this.q.dirty.all(after, this.batchSize);
+      if (rows.length === 0) return conflicts;
+      after = rows.at(-1)!.gen;
+      const ids = rows.map((row) => row.id);
       const batch: { doc: LoggedDoc; wire: PushedDoc }[] = [];
       for (const id of ids) {
         const doc = this.store.changesOf(id)!;
@@ -240,6 +256,7 @@ export class SyncEngine {
           const outcome = byId.get(wire.id);
           if (outcome?.status === "stored") {
             this.q.record.run({ local_id: doc.id, wire_id: wire.id, remote_rev: outcome.rev, synced_gen: doc.gen });
+            this.q.recordPushed.run(wire.id, outcome.rev, dataHash(wire.data));
             this.q.clearRolledBack.run(doc.id);
             report.pushed++;
           } else {
@@ -247,7 +264,6 @@ export class SyncEngine {
             // A provider behind what we know went back (without telling the
             // pull): the next push goes over its revision.
             if (outcome && outcome.rev < wire.expectedRev) this.q.markRolledBack.run(doc.id, outcome.rev);
-            skipped.add(doc.id);
             conflicts++;
             report.conflicts++;
           }
@@ -257,6 +273,10 @@ export class SyncEngine {
       this.options.onProgress?.({ phase: "push", done, total });
     }
   }
+}
+
+function dataHash(data: string): Buffer {
+  return createHash("sha256").update(data).digest();
 }
 
 function rank(type: DocType): number {

@@ -467,8 +467,8 @@ function report(data: SyncData, messages: number): BenchReport {
       ...(push.next.pulledGenerations > 0
         ? [
             `The round after the push had nothing new, yet pulled ${formatNumber(push.next.pulledGenerations)} provider generations: every document`,
-            "device A had just pushed comes back, is downloaded and decrypted again (the sync engine's pulled generation",
-            "does not move past its own pushes). Every device pays this after each push of its own.",
+            "device A had just pushed comes back and is downloaded again (the pulled generation does not move past",
+            "its own pushes); the engine recognises each by its hash and neither decrypts nor applies it.",
           ]
         : []),
     ],

@@ -12,6 +12,9 @@ import { startTestProvider, type TestProvider } from "./provider";
 import { selfSignedCertificate } from "./smtp-sink";
 import { tempDir } from "./temp-store";
 
+/** A round "every hour": in a test, only when the test asks. */
+const ON_DEMAND_MS = 3_600_000;
+
 let certificate: Promise<{ key: string; cert: string }> | null = null;
 
 /** One certificate for 127.0.0.1 per test file; its PEM is the CA daemons trust. */
@@ -44,9 +47,14 @@ export async function startTestDaemon(options: { dataDir?: string; intervalMs?: 
     imapPort: 0,
     smtpPort: 0,
     socketPath: null,
-    // Rounds on demand unless asked: tests decide when devices talk.
+    // Rounds on demand unless asked (not even after a local change): tests
+    // decide when devices talk.
     // No internet here: every WKD host is unknown, at once.
-    services: fullServices({ intervalMs: options.intervalMs ?? 3_600_000, wkd: new WkdClient({ connectTo: () => null }) }),
+    services: fullServices({
+      intervalMs: options.intervalMs ?? ON_DEMAND_MS,
+      localChangeDelayMs: options.intervalMs ?? ON_DEMAND_MS,
+      wkd: new WkdClient({ connectTo: () => null }),
+    }),
     log: pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
   });
   return {

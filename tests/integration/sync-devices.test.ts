@@ -6,6 +6,7 @@
 // is reported once and recovered from. Initial sync reports its progress
 // against a known total.
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3-multiple-ciphers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
@@ -132,6 +133,9 @@ describe("two devices of one account", () => {
   it("converges when both rename the same mailbox, keeping its UIDVALIDITY and messages", async () => {
     const uidValidity = a.mail.requireMailbox("Projects").uidValidity;
     a.mail.renameMailbox("Projects", "Work");
+    // The later edit on the hybrid clock wins; in the same millisecond the
+    // device ids would decide, so B's comes a little later for certain.
+    await sleep(5);
     b.mail.renameMailbox("Projects", "Jobs");
     await converge(a, b);
     expect(mailState(b.mail)).toEqual(mailState(a.mail));
