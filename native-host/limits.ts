@@ -25,6 +25,6 @@ export const SYNC_LOCAL_CHANGE_DELAY_MS = 2_000;
 export const SYNC_BACKOFF_START_MS = 5_000;
 export const SYNC_BACKOFF_MAX_MS = 5 * 60_000;
 
-/** Incoming messages fetched per request: each can be 25 MB, so a page
- * stays within what the daemon holds in memory at once. */
+/** Incoming messages fetched per request, and stored per transaction: each
+ * can be 25 MB, so a page stays within what the daemon holds in memory. */
 export const INCOMING_PAGE_SIZE = 10;

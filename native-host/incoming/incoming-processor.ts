@@ -10,6 +10,7 @@ import * as openpgp from "openpgp";
 import type { Account } from "../mail/account";
 import { headerValue, parseHeaderFields } from "../mail/mime-header";
 import type { KeyManager } from "../keys/keymanager-api";
+import { INCOMING_PAGE_SIZE } from "../limits";
 import { fieldValue, findField, formatEntity, multipartBody, newBoundary, newField, parseEntity, toCrlf } from "../pgp/mime-entity";
 import { type OpenedMessage, openMessage } from "../pgp/open";
 import type { DocumentStore } from "../store/document-store";
@@ -65,17 +66,25 @@ export class IncomingProcessor {
   /** Processes every stashed envelope. */
   async processAll(): Promise<IncomingReport> {
     const report: IncomingReport = { stored: 0, failed: 0 };
-    for (const doc of this.store.allOfType("incoming")) {
-      const envelope = doc.content!;
-      const outcome = await this.prepare(envelope);
+    const docs = this.store.allOfType("incoming");
+    // A few messages per transaction: one commit (a sync to disk) per
+    // message was most of the cost, and memory stays bounded.
+    for (let start = 0; start < docs.length; start += INCOMING_PAGE_SIZE) {
+      const batch = docs.slice(start, start + INCOMING_PAGE_SIZE);
+      const outcomes: { doc: (typeof batch)[number]; envelope: IncomingEnvelope; message: Buffer; error?: string }[] = [];
+      for (const doc of batch) outcomes.push({ doc, envelope: doc.content!, ...(await this.prepare(doc.content!)) });
       const inbox = this.account.requireMailbox("INBOX");
       this.store.transaction(() => {
-        inbox.add(outcome.message, { flags: [], internalDate: new Date(envelope.receivedAt) });
-        this.store.delete(doc.id);
-        if (outcome.error) this.q.addError.run(envelope.providerId, envelope.receivedAt, outcome.error, Date.now());
+        for (const { doc, envelope, message, error } of outcomes) {
+          inbox.add(message, { flags: [], internalDate: new Date(envelope.receivedAt) });
+          this.store.delete(doc.id);
+          if (error) this.q.addError.run(envelope.providerId, envelope.receivedAt, error, Date.now());
+        }
       });
-      if (outcome.error) report.failed++;
-      else report.stored++;
+      for (const { error } of outcomes) {
+        if (error) report.failed++;
+        else report.stored++;
+      }
     }
     return report;
   }
