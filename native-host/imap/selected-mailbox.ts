@@ -81,10 +81,15 @@ export class SelectedMailbox {
   /** The UIDs a sequence set names, ascending: by sequence number, or by UID
    * (where `*` is the highest UID and numbers not in the view are skipped). */
   resolve(set: SequenceSet, byUid: boolean): number[] {
+    // Normalised ranges are ascending and disjoint, so what they cut out of
+    // the ascending view is ascending and unique without sorting.
     if (byUid) {
       const max = this.uids[this.uids.length - 1] ?? 0;
-      const ranges = normalizeSequenceSet(set, max);
-      return this.uids.filter((uid) => ranges.some(([start, end]) => uid >= start && uid <= end));
+      const out: number[] = [];
+      for (const [start, end] of normalizeSequenceSet(set, max)) {
+        for (let i = this.indexOfFirstAtLeast(start); i < this.uids.length && this.uids[i]! <= end; i++) out.push(this.uids[i]!);
+      }
+      return out;
     }
     // A number past the last message is a client error (BAD); "*" on an
     // empty mailbox simply names nothing.
@@ -99,7 +104,19 @@ export class SelectedMailbox {
     for (const [start, end] of normalizeSequenceSet(set, this.uids.length)) {
       for (let seq = start; seq <= end; seq++) out.push(this.uids[seq - 1]!);
     }
-    return [...new Set(out)].sort((a, b) => a - b);
+    return out;
+  }
+
+  /** Position in the view of the first UID >= uid (the view's length if none). */
+  private indexOfFirstAtLeast(uid: number): number {
+    let low = 0;
+    let high = this.uids.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.uids[middle]! < uid) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /** Forget pending flag notices this session's own STORE already reported. */

@@ -55,6 +55,11 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS mail_messages_by_hash ON mail_messages (msg_hash);
   CREATE INDEX IF NOT EXISTS mail_messages_by_message_id ON mail_messages (mailbox_id, message_id);
   CREATE INDEX IF NOT EXISTS mail_messages_by_modseq ON mail_messages (mailbox_id, modseq);
+  -- Every SELECT asks for the recent and the first unseen message: these
+  -- partial indexes hold just those rows, so it does not read every message
+  -- (in a big mailbox nearly all are seen and none recent).
+  CREATE INDEX IF NOT EXISTS mail_messages_recent ON mail_messages (mailbox_id, uid) WHERE recent = 1;
+  CREATE INDEX IF NOT EXISTS mail_messages_unseen ON mail_messages (mailbox_id, uid) WHERE seen = 0;
   CREATE TABLE IF NOT EXISTS mail_expunged (
     mailbox_id TEXT NOT NULL,
     uid INTEGER NOT NULL,

@@ -40,6 +40,7 @@ export class NoSuchMessageError extends Error {
 
 export class Mailbox {
   private uidCache: number[] | null = null;
+  private keywordCache: string[] | null = null;
   private readonly q;
 
   constructor(
@@ -86,13 +87,18 @@ export class Mailbox {
         "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND seen = 0 ORDER BY uid LIMIT 1",
       ),
       claimRecent: sql.prepare<[string], { uid: number }>(
-        "UPDATE mail_messages SET recent = 0 WHERE mailbox_id = ? AND recent = 1 RETURNING uid",
+        // Named, as SQLite would rather walk the whole mailbox by primary key.
+        "UPDATE mail_messages INDEXED BY mail_messages_recent SET recent = 0 WHERE mailbox_id = ? AND recent = 1 RETURNING uid",
       ),
     };
-    // Keep the UID list in step with every source of change.
-    const invalidate = () => (this.uidCache = null);
+    // Keep the UID list and keywords in step with every source of change.
+    const invalidate = () => {
+      this.uidCache = null;
+      this.keywordCache = null;
+    };
     this.events.on("new", invalidate);
     this.events.on("expunged", invalidate);
+    this.events.on("changed", () => (this.keywordCache = null));
   }
 
   /** Listeners for "new", "changed" and "expunged", shared by every view of this mailbox. */
@@ -301,7 +307,14 @@ export class Mailbox {
 
   /** The keywords (non-system flags) set on any message here. */
   keywords(): string[] {
-    return this.q.keywords.all(this.id).map((row) => row.flag);
+    if (!this.keywordCache) {
+      // Every SELECT asks, and finding them reads every message's flags:
+      // kept until a flag changes (outside a transaction only, as uids()).
+      const keywords = this.q.keywords.all(this.id).map((row) => row.flag);
+      if (this.store.currentTransaction() !== 0) return keywords;
+      this.keywordCache = keywords;
+    }
+    return [...this.keywordCache];
   }
 
   firstUnseenUid(): number | undefined {

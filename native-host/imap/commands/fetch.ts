@@ -18,11 +18,31 @@ import type { ImapSession } from "../session";
 /** Messages fetched between two yields to the event loop. */
 const FETCH_BATCH = 200;
 
-function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Message, plan: FetchPlan, byUid: boolean): Buffer {
+/** One message's FETCH response, in pieces to write in order. The text is
+ * gathered in strings and literals stay buffers of their own, so a message
+ * body is not copied again and again on its way to the socket. */
+function fetchResponse(session: ImapSession, selected: SelectedMailbox, message: Message, plan: FetchPlan, byUid: boolean): Buffer[] {
   const seq = selected.sequenceOf(message.uid)!;
-  const parts: Buffer[] = [];
-  const add = (label: string, value: Buffer | string) =>
-    parts.push(Buffer.concat([Buffer.from(label + " ", "latin1"), typeof value === "string" ? Buffer.from(value, "latin1") : value]));
+  const pieces: Buffer[] = [];
+  let text = `* ${seq} FETCH (`;
+  let separator = "";
+  /** An item whose value is IMAP text (atoms, numbers, lists). */
+  const add = (label: string, value: Buffer | string) => {
+    text += `${separator}${label} `;
+    separator = " ";
+    if (typeof value === "string") text += value;
+    else {
+      pieces.push(Buffer.from(text, "latin1"), value);
+      text = "";
+    }
+  };
+  /** An item whose value is bytes sent as a literal (what encode() makes of a Buffer). */
+  const addLiteral = (label: string, bytes: Buffer) => {
+    text += `${separator}${label} {${bytes.length}}\r\n`;
+    separator = " ";
+    pieces.push(Buffer.from(text, "latin1"), bytes);
+    text = "";
+  };
   let flags = message.flags;
   let modseq = message.modseq;
   let flagsAsked = plan.items.some((item) => item.kind === "FLAGS");
@@ -63,17 +83,18 @@ function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Mes
         add("BODYSTRUCTURE", encode(bodyStructure(message.mime(), true)));
         break;
       case "RFC822":
-        add("RFC822", encode(message.raw()));
+        addLiteral("RFC822", message.raw());
         break;
       case "RFC822.HEADER":
-        add("RFC822.HEADER", encode(message.headerBytes()));
+        addLiteral("RFC822.HEADER", message.headerBytes());
         break;
       case "RFC822.TEXT":
-        add("RFC822.TEXT", encode(message.body(message.mime())));
+        addLiteral("RFC822.TEXT", message.body(message.mime()));
         break;
       case "section": {
         const bytes = sectionBytes(message, item.section);
-        add(sectionLabel(item.section), bytes === null ? "NIL" : encode(applyPartial(bytes, item.section)));
+        if (bytes === null) add(sectionLabel(item.section), "NIL");
+        else addLiteral(sectionLabel(item.section), applyPartial(bytes, item.section));
         break;
       }
     }
@@ -86,9 +107,8 @@ function fetchLine(session: ImapSession, selected: SelectedMailbox, message: Mes
   if (session.condstoreActive && !plan.items.some((item) => item.kind === "MODSEQ")) {
     add("MODSEQ", `(${modseq})`);
   }
-  const joined: Buffer[] = [];
-  parts.forEach((part, i) => joined.push(...(i > 0 ? [Buffer.from(" "), part] : [part])));
-  return Buffer.concat([Buffer.from(`* ${seq} FETCH (`), ...joined, Buffer.from(")\r\n")]);
+  pieces.push(Buffer.from(text + ")\r\n", "latin1"));
+  return pieces;
 }
 
 export const fetch = defineCommand({
@@ -113,8 +133,7 @@ export const fetch = defineCommand({
     if (plan.changedSince !== undefined) {
       // Only messages changed after CHANGEDSINCE are answered, usually a few:
       // take them from the MODSEQ index instead of reading every message.
-      const inSet = new Set(uids);
-      targets = selected.mailbox.uidsChangedSince(plan.changedSince).filter((uid) => inSet.has(uid));
+      targets = selected.mailbox.uidsChangedSince(plan.changedSince).filter((uid) => sortedIncludes(uids, uid));
       if (!command.uid) missing = anyGone(selected.mailbox.uids(), uids);
     }
     for (let start = 0; start < targets.length; start += FETCH_BATCH) {
@@ -124,7 +143,7 @@ export const fetch = defineCommand({
       missing ||= found.length < batch.length;
       for (const message of found) {
         if (plan.changedSince !== undefined && message.modseq <= plan.changedSince) continue;
-        session.write(fetchLine(session, selected, message, plan, command.uid));
+        for (const piece of fetchResponse(session, selected, message, plan, command.uid)) session.write(piece);
       }
       if (start + FETCH_BATCH < targets.length) await session.yieldToOthers();
     }
@@ -134,6 +153,20 @@ export const fetch = defineCommand({
     return ok("FETCH completed");
   },
 });
+
+/** Whether an ascending array holds `value` (binary search). */
+function sortedIncludes(sorted: readonly number[], value: number): boolean {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const found = sorted[middle]!;
+    if (found === value) return true;
+    if (found < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
+}
 
 /** Whether any of `wanted` (ascending) is missing from `live` (ascending). */
 function anyGone(live: readonly number[], wanted: readonly number[]): boolean {
