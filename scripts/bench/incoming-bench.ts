@@ -24,6 +24,7 @@ import { Account } from "../../native-host/mail/account";
 import { DocumentStore } from "../../native-host/store/document-store";
 import { encryptMail } from "../../provider/keys/public-key";
 import { DEFAULT_SEED, MAX_MESSAGE_BYTES, MIN_MESSAGE_BYTES, generateCorpus } from "./corpus";
+import { gnupgIn, stopGnupgAgent } from "./gnupg";
 import {
   type Bench,
   type BenchOptions,
@@ -173,17 +174,7 @@ async function measureGnupg(): Promise<IncomingPhaseResult> {
   const { dir } = shared();
   const prepared = readPrepared(dir);
   return withTempDir("bitmask-bench-gnupg-", async (home) => {
-    const env = { ...process.env, GNUPGHOME: home };
-    const gpg = (args: string[], input: string | Buffer) => {
-      const run = spawnSync("gpg", ["--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "", "--trust-model", "always", ...args], {
-        env,
-        input,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      if (run.error) throw new Error(`cannot run gpg (the reference of this bench): ${run.error.message}`);
-      if (run.status !== 0) throw new Error(`gpg ${args.join(" ")} failed: ${run.stderr.toString()}`);
-      return run.stdout;
-    };
+    const gpg = gnupgIn(home);
     try {
       gpg(["--import"], readFileSync(files(dir).privateKey));
       // gpg-agent starts at the first use of the private key: a mail client's
@@ -208,7 +199,7 @@ async function measureGnupg(): Promise<IncomingPhaseResult> {
         peakRssBytes: peakRssBytes(),
       };
     } finally {
-      spawnSync("gpgconf", ["--kill", "gpg-agent"], { env });
+      stopGnupgAgent(home);
     }
   });
 }

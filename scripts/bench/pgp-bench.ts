@@ -29,6 +29,7 @@ import {
   runPhaseInChild,
   withTempDir,
 } from "./report";
+import { gnupgIn, stopGnupgAgent } from "./gnupg";
 
 const SENDER = "alice@example.org";
 const RECIPIENT = "bob@example.net";
@@ -116,17 +117,7 @@ async function measureOurs(options: BenchOptions): Promise<PgpPhaseResult> {
 async function measureGnupg(options: BenchOptions): Promise<PgpPhaseResult> {
   const { sender, recipient } = await generateKeys();
   return withTempDir("bitmask-bench-gnupg-", async (home) => {
-    const env = { ...process.env, GNUPGHOME: home };
-    const gpg = (args: string[], input: string | Buffer) => {
-      const run = spawnSync("gpg", ["--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "", "--trust-model", "always", ...args], {
-        env,
-        input,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      if (run.error) throw new Error(`cannot run gpg (the reference of this bench): ${run.error.message}`);
-      if (run.status !== 0) throw new Error(`gpg ${args.join(" ")} failed: ${run.stderr.toString()}`);
-      return run.stdout;
-    };
+    const gpg = gnupgIn(home);
     gpg(["--import"], sender.privateKey.armor());
     gpg(["--import"], recipient.publicKey.armor());
     try {
@@ -146,7 +137,7 @@ async function measureGnupg(options: BenchOptions): Promise<PgpPhaseResult> {
         },
       );
     } finally {
-      spawnSync("gpgconf", ["--kill", "gpg-agent"], { env });
+      stopGnupgAgent(home);
     }
   });
 }

@@ -3,6 +3,7 @@
 // incoming) on free ports with temporary data folders, each account at that
 // provider. Rounds with the provider run on demand (syncNow) unless a test
 // asks for a short interval.
+import { ImapFlow } from "imapflow";
 import pino from "pino";
 import { fullServices } from "../../native-host/daemon/account-services";
 import { type Daemon, startDaemon, type UnlockedAccount } from "../../native-host/daemon/daemon";
@@ -83,4 +84,29 @@ export async function syncNow(account: UnlockedAccount): Promise<void> {
   if (!sync) throw new Error(`${account.address} has no provider`);
   const status = await sync.syncNow(() => {});
   if (status.state !== "idle") throw new Error(`sync of ${account.address} ended ${status.state}: ${JSON.stringify(account.errors.slice(-3))}`);
+}
+
+/** Every message in the account's INBOX, read over the daemon's IMAP as a mail client would. */
+export async function inboxOverImap(daemon: Daemon, account: UnlockedAccount): Promise<string[]> {
+  const client = new ImapFlow({
+    host: "127.0.0.1",
+    port: daemon.imapPort,
+    secure: false,
+    auth: { user: account.address, pass: account.tokens.current() },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock("INBOX");
+    try {
+      const sources: string[] = [];
+      if (client.mailbox && client.mailbox.exists === 0) return sources;
+      for await (const message of client.fetch("1:*", { source: true })) sources.push(message.source!.toString("utf8"));
+      return sources;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout();
+  }
 }

@@ -6,10 +6,8 @@
 // his Autocrypt header taught. The provider never holds a plaintext byte. A
 // message the daemon cannot open (envelope for another key, tampered
 // envelope, broken PGP/MIME) is kept in INBOX as a notice and reported.
-import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
-import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import * as openpgp from "openpgp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,9 +20,10 @@ import { encryptMail } from "../../provider/keys/public-key";
 import { DATABASE_FILE } from "../../provider/storage/database";
 import { IncomingStore } from "../../provider/storage/incoming-store";
 import { Usage } from "../../provider/storage/usage";
-import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
+import { inboxOverImap, signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 import { generateKeyPair } from "../helpers/pgp-keys";
 import { describeRun, requireTool, runTool } from "../helpers/tools";
+import { filesContaining } from "../helpers/byte-scan";
 
 const ALICE = "alice@example.org";
 const BOB = "bob@example.net";
@@ -80,28 +79,8 @@ async function sendToMx(raw: Buffer, from = BOB): Promise<void> {
 }
 
 /** Every message in alice's INBOX, read over IMAP as a mail client would. */
-async function inbox(): Promise<string[]> {
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: device.daemon.imapPort,
-    secure: false,
-    auth: { user: ALICE, pass: alice.tokens.current() },
-    logger: false,
-  });
-  await client.connect();
-  try {
-    const lock = await client.getMailboxLock("INBOX");
-    try {
-      const sources: string[] = [];
-      if (client.mailbox && client.mailbox.exists === 0) return sources;
-      for await (const message of client.fetch("1:*", { source: true })) sources.push(message.source!.toString("utf8"));
-      return sources;
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await client.logout();
-  }
+function inbox(): Promise<string[]> {
+  return inboxOverImap(device.daemon, alice);
 }
 
 /** One round, then the INBOX messages that contain `needle`, which must be one. */
@@ -128,17 +107,6 @@ function incomingCount(): number {
   } finally {
     sql.close();
   }
-}
-
-function filesContaining(dir: string, needles: Buffer[]): string[] {
-  const hits: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const bytes = readFileSync(file);
-    if (needles.some((needle) => bytes.includes(needle))) hits.push(file);
-  }
-  return hits;
 }
 
 describe("incoming mail through the provider's MX", () => {

@@ -8,23 +8,22 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { build } from "esbuild";
 import nodemailer from "nodemailer";
 import Database from "better-sqlite3-multiple-ciphers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
 import { DATABASE_FILE } from "../../provider/storage/database";
+import { buildPrograms, testBuildDir } from "../helpers/build";
 import { logInAccount, signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 import { mailState, type MailboxState } from "../helpers/mail-state";
 import { plainMessage } from "../helpers/messages";
 import type { ChildState } from "../helpers/sync-crash-child";
 import { tempDir } from "../helpers/temp-store";
 
-const CHILD_SOURCE = path.join(import.meta.dirname, "../helpers/sync-crash-child.ts");
 /** The child bundled once (esbuild, packages left in node_modules): it then
- * starts in half a second instead of the two tsx needs, 57 times over. It
- * lives under node_modules/.cache so that its imports resolve. */
-const CHILD = path.join(import.meta.dirname, `../../node_modules/.cache/bitmask-tests/sync-crash-child-${process.pid}.mjs`);
+ * starts in half a second instead of the two tsx needs, 57 times over. */
+const BUILD_DIR = testBuildDir("sync-crash");
+const CHILD = path.join(BUILD_DIR, "sync-crash-child.js");
 const ALICE = "alice@example.org";
 const PASSPHRASE = "correct horse battery staple";
 const SYNC_KILLS = 30;
@@ -97,16 +96,7 @@ async function closeFirstDevice(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [CHILD_SOURCE],
-    outfile: CHILD,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    packages: "external",
-    logLevel: "warning",
-  });
+  await buildPrograms(BUILD_DIR, { "sync-crash-child": "tests/helpers/sync-crash-child.ts" });
   provider = await startTlsProvider();
   // Device A here; device B's folder is logged in once, then left to the child.
   first = await startTestDaemon({ dataDir: folderA });
@@ -122,7 +112,7 @@ afterAll(async () => {
   await closeFirstDevice();
   await provider?.stop();
   for (const folder of folders) folder.cleanup();
-  rmSync(CHILD, { force: true });
+  rmSync(BUILD_DIR, { recursive: true, force: true });
 });
 
 /** Every number's message exactly once across a device's mailboxes. */

@@ -14,12 +14,11 @@ import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import path from "node:path";
-import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
 import { httpRequest } from "../../native-host/http-request";
-import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
+import { inboxOverImap, signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 import { eventually } from "../helpers/provider";
 
 const ALICE = "alice@example.org";
@@ -101,28 +100,8 @@ async function send(side: Side, to: string, subject: string, text: string, extra
   }
 }
 
-async function inbox(side: Side): Promise<string[]> {
-  const client = new ImapFlow({
-    host: "127.0.0.1",
-    port: side.device.daemon.imapPort,
-    secure: false,
-    auth: { user: side.account.address, pass: side.account.tokens.current() },
-    logger: false,
-  });
-  await client.connect();
-  try {
-    const lock = await client.getMailboxLock("INBOX");
-    try {
-      const sources: string[] = [];
-      if (client.mailbox && client.mailbox.exists === 0) return sources;
-      for await (const message of client.fetch("1:*", { source: true })) sources.push(message.source!.toString("utf8"));
-      return sources;
-    } finally {
-      lock.release();
-    }
-  } finally {
-    await client.logout();
-  }
+function inbox(side: Side): Promise<string[]> {
+  return inboxOverImap(side.device.daemon, side.account);
 }
 
 /** Rounds until a message with `needle` is in the side's INBOX (the relay

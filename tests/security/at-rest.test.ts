@@ -1,7 +1,7 @@
 // No mail byte reaches the disk outside the encrypted database: after storing
 // messages that carry a marker, no file in the account folder (database,
 // WAL, shared memory, journal, anything else) contains the marker.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Account } from "../../native-host/mail/account";
@@ -9,19 +9,9 @@ import { MailTokens } from "../../native-host/auth/mail-token";
 import { createAccountStore, unlockAccountStore } from "../../native-host/store/account-store";
 import { messageWithAttachment } from "../helpers/messages";
 import { tempDir } from "../helpers/temp-store";
+import { filesContaining } from "../helpers/byte-scan";
 
 const MARKER = "ZQXJ-PLAINTEXT-MARKER-7731";
-
-function filesContaining(dir: string, needles: Buffer[]): string[] {
-  const hits: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const bytes = readFileSync(file);
-    if (needles.some((needle) => bytes.includes(needle))) hits.push(file);
-  }
-  return hits;
-}
 
 describe("data at rest", () => {
   it("keeps message text, attachments, flags and the token out of every file on disk", async () => {
