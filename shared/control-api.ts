@@ -88,7 +88,11 @@ export const controlMethods = {
   "keys.import": { params: forAccount.extend({ armored: z.string().max(512 * 1024) }), result: keyListing },
   sync: { params: forAccount, result: syncStatus },
   offline: { params: z.object({ offline: z.boolean() }), result: z.object({ offline: z.boolean() }) },
-  "account.create": { params: z.object({ address, passphrase, ...providerParams }), result: accountStatus },
+  "account.create": {
+    /** keyType: the account's own key; Curve25519 unless RSA-4096 is asked for. */
+    params: z.object({ address, passphrase, ...providerParams, keyType: z.enum(["curve25519", "rsa4096"]).optional() }),
+    result: accountStatus,
+  },
   /** With a provider, an account not on this device is fetched from it (a second device). */
   "account.login": { params: z.object({ address, passphrase, ...providerParams }), result: accountStatus },
   "account.passphrase": {

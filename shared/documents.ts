@@ -163,6 +163,8 @@ export const contentSchemas = {
   settings: z.object({
     /** Refuse to send to a recipient without a key instead of sending signed only. */
     alwaysEncrypt: z.boolean(),
+    /** The kind of key the account makes for itself (whichever device makes it). */
+    keyAlgorithm: z.enum(["curve25519", "rsa4096"]).optional(),
     clock: z.string(),
   }),
 } as const;

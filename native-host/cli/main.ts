@@ -179,9 +179,10 @@ account
   .argument("<address>", "the mail address")
   .option("--provider <url>", "the provider's API address, e.g. https://api.bitmask.example")
   .option("--provider-ca <file>", "the provider's CA certificate (PEM), when the system does not trust it")
-  .action(async (address: string, options: ProviderOptions) => {
+  .addOption(new Option("--key-type <type>", "the account's own OpenPGP key").choices(["curve25519", "rsa4096"]).default("curve25519"))
+  .action(async (address: string, options: ProviderOptions & { keyType: "curve25519" | "rsa4096" }) => {
     const passphrase = await newPassphrase(`New passphrase for ${address}: `);
-    await call("account.create", { address, passphrase, ...providerParams(options) }, describeAccount);
+    await call("account.create", { address, passphrase, ...providerParams(options), keyType: options.keyType }, describeAccount);
   });
 account
   .command("login")

@@ -64,7 +64,7 @@ function accountService(options: AccountServiceOptions) {
     });
     // A second device gets the account's key from the first sync; a key made
     // before it would be a second own key. Local accounts make theirs now.
-    if (!link) await keys.ensureOwnKey();
+    if (!link) await keys.ensureOwnKey(readSettings(store).keyAlgorithm);
 
     const relay: SubmissionRelay = link && session ? providerRelay(link, session) : noRelay(address);
     const bounce = (failed: Bounce) => deliverBounce(context.mail, failed);

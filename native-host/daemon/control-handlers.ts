@@ -71,8 +71,8 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
       daemon.setOffline(offline);
       return { offline: daemon.offline };
     },
-    "account.create": ({ address, passphrase, provider, providerCa }) =>
-      coded(async () => (await daemon.createAccount(address, passphrase, endpoint(provider, providerCa))).status()),
+    "account.create": ({ address, passphrase, provider, providerCa, keyType }) =>
+      coded(async () => (await daemon.createAccount(address, passphrase, endpoint(provider, providerCa), keyType)).status()),
     "account.login": ({ address, passphrase, provider, providerCa }) =>
       coded(async () => (await daemon.unlockAccount(address, passphrase, endpoint(provider, providerCa))).status()),
     "account.passphrase": ({ address, passphrase, newPassphrase }) =>

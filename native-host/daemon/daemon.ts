@@ -29,6 +29,8 @@ import {
 } from "../store/account-store";
 import { DocumentStore } from "../store/document-store";
 import { newStorageSecret, unwrapSecret } from "../store/secrets";
+import { updateSettings } from "../store/settings";
+import type { OwnKeyAlgorithm } from "../keys/keymanager";
 import { type ProviderEndpoint, srpSecretFor } from "../sync/provider-client";
 import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
@@ -279,13 +281,14 @@ export class Daemon {
 
   /** Creates the account's store (with a provider: signs up there first,
    * so a refused sign-up leaves nothing behind), then serves it. */
-  async createAccount(address: string, passphrase: string, provider?: ProviderEndpoint): Promise<UnlockedAccount> {
+  async createAccount(address: string, passphrase: string, provider?: ProviderEndpoint, keyAlgorithm?: OwnKeyAlgorithm): Promise<UnlockedAccount> {
     const dir = accountDir(this.options.dataDir, address);
     if (accountStoreExists(dir)) throw new AccountExistsError(dir);
     const link = provider ? await signUpAtProvider(provider, address, passphrase) : null;
     const secret = newStorageSecret();
     const store = await createAccountStore(dir, passphrase, secret);
     if (link) writeProviderLink(store, link);
+    if (keyAlgorithm) updateSettings(store, { keyAlgorithm });
     return this.serve(address, dir, store, secret);
   }
 

@@ -11,6 +11,7 @@ import { IncomingProcessor } from "../incoming/incoming-processor";
 import type { AccountKeyManager } from "../keys/keymanager";
 import { INCOMING_PAGE_SIZE, SYNC_BACKOFF_MAX_MS, SYNC_BACKOFF_START_MS, SYNC_INTERVAL_MS, SYNC_LOCAL_CHANGE_DELAY_MS } from "../limits";
 import { SECRETS_FILE } from "../store/account-store";
+import { readSettings } from "../store/settings";
 import type { ProviderSession } from "../sync/provider-client";
 import { SyncEngine, type SyncProgress } from "../sync/sync-engine";
 import { ProviderUnavailableError } from "../sync/transport";
@@ -110,7 +111,7 @@ export class ProviderLoop implements SyncControl {
       await this.storeSecretsOnce();
       await this.sync();
       if (!this.keys.ownFingerprint()) {
-        await this.keys.ensureOwnKey();
+        await this.keys.ensureOwnKey(readSettings(this.context.store).keyAlgorithm);
         await this.sync();
       }
       if ((await this.fetchIncoming()) > 0) await this.sync();

@@ -3,13 +3,13 @@
 import { type ContentOf, SETTINGS_ID } from "../../shared/documents";
 import type { DocumentStore } from "./document-store";
 
-export type Settings = Omit<ContentOf<"settings">, "clock">;
+export type Settings = Required<Omit<ContentOf<"settings">, "clock">>;
 
-const DEFAULTS: Settings = { alwaysEncrypt: false };
+const DEFAULTS: Settings = { alwaysEncrypt: false, keyAlgorithm: "curve25519" };
 
 export function readSettings(store: DocumentStore): Settings {
-  const content = store.get(SETTINGS_ID, "settings")?.content;
-  return content ? { alwaysEncrypt: content.alwaysEncrypt } : DEFAULTS;
+  const { clock: _clock, ...stored } = store.get(SETTINGS_ID, "settings")?.content ?? { clock: "" };
+  return { ...DEFAULTS, ...stored };
 }
 
 /** Changes some settings; the hybrid clock orders this edit against other devices'. */

@@ -2,6 +2,7 @@
 // and publishes the key, a second device logs in with the passphrase alone
 // and gets the same account; wrong passphrases and wrong providers are told;
 // a passphrase change reaches the provider.
+import { readKey } from "openpgp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpRequest } from "../../native-host/http-request";
 import { unlockSecret } from "../../native-host/store/account-store";
@@ -76,5 +77,13 @@ describe("accounts at a provider", () => {
     expect(again.keys!.ownFingerprint()).toBe(bob.keys!.ownFingerprint());
     // The first device's own files follow too.
     await expect(unlockSecret(bob.dir, "new passphrase")).resolves.toHaveLength(64);
+  });
+
+  it("makes an RSA-4096 key when asked, Curve25519 otherwise", async () => {
+    const local = await device();
+    const rsa = await local.daemon.createAccount("rsa@example.org", PASSPHRASE, undefined, "rsa4096");
+    const ecc = await local.daemon.createAccount("ecc@example.org", PASSPHRASE);
+    expect((await readKey({ armoredKey: await rsa.keys!.exportPublic() })).getAlgorithmInfo()).toMatchObject({ algorithm: "rsaEncryptSign", bits: 4096 });
+    expect((await readKey({ armoredKey: await ecc.keys!.exportPublic() })).getAlgorithmInfo()).toMatchObject({ algorithm: "eddsaLegacy" });
   });
 });
