@@ -74,6 +74,26 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS mail_part_refs_by_meta ON mail_part_refs (meta_id);
 `;
 
+/** The top-level header block of every message (BODY[HEADER]), exactly as in
+ * its header document, for the header sync every client runs: read from the
+ * header documents, each message costs a random page of the big document
+ * table (they lie between the content documents) and a decode of its whole
+ * MIME tree. Here the rows are small and written in arrival order, so
+ * consecutive UIDs share pages. A rowid table, so that a header of a few KB
+ * stays in its row (a WITHOUT ROWID row spills past about 1 KB), keyed like
+ * mail_messages; a copy holds its own row. */
+const HEADERS_TABLE = "mail_headers";
+const HEADERS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS ${HEADERS_TABLE} (
+    mailbox_id TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    header BLOB NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+  );
+  -- Derived tables added to existing stores, by name, once filled from the documents.
+  CREATE TABLE IF NOT EXISTS mail_derived (name TEXT PRIMARY KEY) WITHOUT ROWID;
+`;
+
 export const flagsIdFor = (metaId: string) => "F" + metaId.slice(1);
 export const metaIdFor = (mailboxId: string, msgHash: string) => `M-${mailboxId}-${msgHash}`;
 export const headerIdFor = (msgHash: string) => `H-${msgHash}`;
@@ -89,11 +109,30 @@ export class MailIndex {
   constructor(private readonly store: DocumentStore) {
     const sql = store.sql;
     sql.exec(SCHEMA);
+    sql.exec(HEADERS_SCHEMA);
     this.q = {
       ensureMailbox: sql.prepare("INSERT OR IGNORE INTO mail_mailboxes (mailbox_id) VALUES (?)"),
       dropMailbox: sql.prepare("DELETE FROM mail_mailboxes WHERE mailbox_id = ?"),
       dropMessages: sql.prepare("DELETE FROM mail_messages WHERE mailbox_id = ?"),
       dropExpunged: sql.prepare("DELETE FROM mail_expunged WHERE mailbox_id = ?"),
+      dropHeaders: sql.prepare(`DELETE FROM ${HEADERS_TABLE} WHERE mailbox_id = ?`),
+      putHeader: sql.prepare(`INSERT OR REPLACE INTO ${HEADERS_TABLE} (mailbox_id, uid, header) VALUES (?, ?, ?)`),
+      deleteHeader: sql.prepare(`DELETE FROM ${HEADERS_TABLE} WHERE mailbox_id = ? AND uid = ?`),
+      fillHeaders: sql.prepare(
+        `INSERT OR REPLACE INTO ${HEADERS_TABLE} (mailbox_id, uid, header)
+         SELECT mailbox_id, uid, @header FROM mail_messages WHERE msg_hash = @msg_hash ORDER BY mailbox_id, uid`,
+      ),
+      forgetHeaders: sql.prepare(
+        `DELETE FROM ${HEADERS_TABLE} WHERE (mailbox_id, uid) IN (SELECT mailbox_id, uid FROM mail_messages WHERE msg_hash = ?)`,
+      ),
+      topHeader: sql.prepare<[string, number], { header: Buffer }>(
+        `SELECT header FROM ${HEADERS_TABLE} WHERE mailbox_id = ? AND uid = ?`,
+      ),
+      isBuilt: sql.prepare<[string], { name: string }>("SELECT name FROM mail_derived WHERE name = ?"),
+      markBuilt: sql.prepare("INSERT OR IGNORE INTO mail_derived (name) VALUES (?)"),
+      allMessages: sql.prepare<[], { mailbox_id: string; uid: number; msg_hash: string }>(
+        "SELECT mailbox_id, uid, msg_hash FROM mail_messages ORDER BY mailbox_id, uid",
+      ),
       takeUid: sql.prepare<[string], { uid: number; modseq: number }>(
         `UPDATE mail_mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
          WHERE mailbox_id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq`,
@@ -118,6 +157,26 @@ export class MailIndex {
       refCount: sql.prepare<[string], { n: number }>("SELECT count(*) AS n FROM mail_part_refs WHERE part_id = ?"),
     };
     store.onApply((change) => this.apply(change));
+    // A store written before the header table existed has it filled once.
+    if (!this.q.isBuilt.get(HEADERS_TABLE)) this.rebuildHeaders();
+  }
+
+  /** The top-level header block of a message, exactly as stored (with its
+   * blank line), or undefined when its header document has not arrived. */
+  topHeader(mailboxId: string, uid: number): Buffer | undefined {
+    return this.q.topHeader.get(mailboxId, uid)?.header;
+  }
+
+  /** Fills the header table again from the header documents. */
+  rebuildHeaders(): void {
+    this.store.transaction(() => {
+      this.store.sql.exec(`DELETE FROM ${HEADERS_TABLE}`);
+      for (const row of this.q.allMessages.all()) {
+        const header = this.store.get(headerIdFor(row.msg_hash), "header")?.content;
+        if (header) this.q.putHeader.run(row.mailbox_id, row.uid, headerBytes(header));
+      }
+      this.q.markBuilt.run(HEADERS_TABLE);
+    });
   }
 
   /** The event emitter of one mailbox; every Mailbox view of it shares this. */
@@ -149,6 +208,9 @@ export class MailIndex {
         if (doc.content) {
           const header = doc.content as HeaderContent;
           this.q.fillHeader.run(header.size, header.messageId, doc.id.slice(2));
+          this.q.fillHeaders.run({ header: headerBytes(header), msg_hash: doc.id.slice(2) });
+        } else if (previous) {
+          this.q.forgetHeaders.run(doc.id.slice(2));
         }
         return;
     }
@@ -157,6 +219,7 @@ export class MailIndex {
   private dropMailbox(mailboxId: string): void {
     this.q.dropMessages.run(mailboxId);
     this.q.dropExpunged.run(mailboxId);
+    this.q.dropHeaders.run(mailboxId);
     this.q.dropMailbox.run(mailboxId);
   }
 
@@ -180,6 +243,7 @@ export class MailIndex {
       message_id: header?.messageId ?? null,
       modseq,
     });
+    if (header) this.q.putHeader.run(meta.mailbox, uid, headerBytes(header));
     for (const part of [meta.header, ...meta.contents]) this.q.addRef.run(part, doc.id);
     this.queue(meta.mailbox).new.push(uid);
   }
@@ -188,6 +252,7 @@ export class MailIndex {
     const row = this.q.byMetaId.get(metaId);
     if (row) {
       this.q.deleteMessage.run(metaId);
+      this.q.deleteHeader.run(row.mailbox_id, row.uid);
       const { modseq } = this.q.nextModseq.get(row.mailbox_id)!;
       this.q.recordExpunge.run(row.mailbox_id, row.uid, modseq);
       const pending = this.queue(row.mailbox_id);
@@ -249,4 +314,9 @@ export class MailIndex {
       if (gone.length) emitter.emit("expunged", gone);
     }
   }
+}
+
+/** The top-level header block of a stored message, as its bytes. */
+function headerBytes(header: HeaderContent): Buffer {
+  return Buffer.from(header.root.header, "latin1");
 }

@@ -25,6 +25,8 @@ export type AddResult = { uid: number; existed: boolean };
 export type CopyResult = { from: number; to: number }[];
 export type MailboxCounts = { messages: number; unseen: number; recent: number; deleted: number; size: number };
 export type FlagUpdate = { updated: FlagChange[]; modified: number[] };
+/** headers: read the messages' top-level headers along, in the same statement. */
+export type MessagesOptions = { headers?: boolean };
 export type Changes = { changed: FlagChange[]; expunged: number[] };
 
 /** messages() reads a UID range when it spans at most this many times the
@@ -61,6 +63,13 @@ export class Mailbox {
       ),
       range: sql.prepare<[string, number, number], MessageRow>(
         "SELECT * FROM mail_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
+      ),
+      // The same with each message's top-level header from the header table,
+      // for a header sync: one statement for a whole batch, not one each.
+      rangeWithHeaders: sql.prepare<[string, number, number], MessageRow & { top_header: Buffer | null }>(
+        `SELECT m.*, h.header AS top_header FROM mail_messages m
+         LEFT JOIN mail_headers h ON h.mailbox_id = m.mailbox_id AND h.uid = m.uid
+         WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
       ),
       deletedUids: sql.prepare<[string], { uid: number; meta_id: string }>(
         "SELECT uid, meta_id FROM mail_messages WHERE mailbox_id = ? AND deleted = 1 ORDER BY uid",
@@ -145,7 +154,7 @@ export class Mailbox {
 
   get(uid: number): Message | undefined {
     const row = this.q.byUid.get(this.id, uid);
-    return row && new Message(this.store, row);
+    return row && new Message(this.store, this.index, row);
   }
 
   bySequence(sequence: number): Message | undefined {
@@ -154,19 +163,25 @@ export class Mailbox {
   }
 
   byMessageId(messageId: string): Message[] {
-    return this.q.byMessageId.all(this.id, messageId).map((row) => new Message(this.store, row));
+    return this.q.byMessageId.all(this.id, messageId).map((row) => new Message(this.store, this.index, row));
   }
 
-  /** Messages with UIDs in [first, last], ascending. */
-  range(first: number, last: number): Message[] {
-    return this.q.range.all(this.id, first, last).map((row) => new Message(this.store, row));
+  /** Messages with UIDs in [first, last], ascending. With `headers`, their
+   * top-level headers are read along (for many headerBytes() calls). */
+  range(first: number, last: number, options: MessagesOptions = {}): Message[] {
+    if (options.headers) {
+      return this.q.rangeWithHeaders
+        .all(this.id, first, last)
+        .map((row) => new Message(this.store, this.index, row, row.top_header ?? undefined));
+    }
+    return this.q.range.all(this.id, first, last).map((row) => new Message(this.store, this.index, row));
   }
 
   /** The messages with these UIDs (ascending) that still exist, ascending.
    * Close UIDs are read as one range; scattered ones (say, the few a
    * CHANGEDSINCE names in a big mailbox) one by one, so that the rows
    * between them are not read at all. */
-  messages(uids: readonly number[]): Message[] {
+  messages(uids: readonly number[], options: MessagesOptions = {}): Message[] {
     if (uids.length === 0) return [];
     const first = uids[0]!;
     const last = uids[uids.length - 1]!;
@@ -174,7 +189,7 @@ export class Mailbox {
       return uids.flatMap((uid) => this.get(uid) ?? []);
     }
     const wanted = new Set(uids);
-    return this.range(first, last).filter((message) => wanted.has(message.uid));
+    return this.range(first, last, options).filter((message) => wanted.has(message.uid));
   }
 
   /** Stores a raw message. The same bytes already in this mailbox are not

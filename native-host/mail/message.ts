@@ -2,7 +2,7 @@
 // lazy access to the stored MIME tree and leaf bodies.
 import type { MimeNode } from "../../shared/documents";
 import type { DocumentStore } from "../store/document-store";
-import type { MessageRow } from "./mail-index";
+import type { MailIndex, MessageRow } from "./mail-index";
 import { contentIdFor, headerIdFor } from "./mail-index";
 import { bodyChunks, joinChunks } from "./mime-split";
 
@@ -21,12 +21,17 @@ export class Message {
   readonly size: number;
   readonly messageId: string | null;
   readonly msgHash: string;
+  private readonly mailboxId: string;
   private root: MimeNode | undefined;
 
   constructor(
     private readonly store: DocumentStore,
+    private readonly index: MailIndex,
     row: MessageRow,
+    /** The top-level header, when the caller read it with the row. */
+    private topHeader?: Buffer,
   ) {
+    this.mailboxId = row.mailbox_id;
     this.uid = row.uid;
     this.modseq = row.modseq;
     this.flags = JSON.parse(row.flags) as string[];
@@ -46,9 +51,14 @@ export class Message {
     return this.root;
   }
 
-  /** The top-level header block, exactly as received (with its blank line). */
+  /** The top-level header block, exactly as received (with its blank line):
+   * BODY[HEADER]. Cheap: read from the local header table, not the MIME tree
+   * (which it equals), so a header sync reads no header document. */
   headerBytes(): Buffer {
-    return Buffer.from(this.mime().header, "latin1");
+    this.topHeader ??= this.root
+      ? Buffer.from(this.root.header, "latin1")
+      : (this.index.topHeader(this.mailboxId, this.uid) ?? Buffer.from(this.mime().header, "latin1"));
+    return this.topHeader;
   }
 
   /** One leaf body by its hash, still transfer-encoded. */

@@ -128,6 +128,11 @@ export const fetch = defineCommand({
     if (plan.changedSince !== undefined || plan.items.some((item) => item.kind === "MODSEQ")) session.condstoreActive = true;
     const uids = selected.resolve(set, command.uid);
     if (plan.vanished) reportVanished(session, selected, set, plan.changedSince!);
+    // The header sync of every client: read the headers with the rows.
+    const asksTopHeader = plan.items.some(
+      (item) =>
+        item.kind === "RFC822.HEADER" || (item.kind === "section" && item.section.part.length === 0 && item.section.text?.startsWith("HEADER")),
+    );
     let missing = false;
     let targets = uids;
     if (plan.changedSince !== undefined) {
@@ -139,7 +144,7 @@ export const fetch = defineCommand({
     for (let start = 0; start < targets.length; start += FETCH_BATCH) {
       const batch = targets.slice(start, start + FETCH_BATCH);
       // Read per batch, after each yield, so that the flags sent are current.
-      const found = selected.mailbox.messages(batch);
+      const found = selected.mailbox.messages(batch, { headers: asksTopHeader });
       missing ||= found.length < batch.length;
       for (const message of found) {
         if (plan.changedSince !== undefined && message.modseq <= plan.changedSince) continue;

@@ -51,15 +51,44 @@ export function headerFieldBlocks(header: string): { name: string; raw: string }
   return fields;
 }
 
-function selectFields(header: string, names: readonly string[], exclude: boolean): Buffer {
+/** HEADER.FIELDS (or .NOT): the fields of a header block named (or not) in
+ * `names`, as headerFieldBlocks cuts them, each ending in a line break, then
+ * a blank line. One pass over the lines, as every header sync runs it on
+ * every message. */
+export function selectFields(header: string, names: readonly string[], exclude: boolean): Buffer {
   const wanted = new Set(names.map((name) => name.toLowerCase()));
-  const kept = headerFieldBlocks(header).filter((field) => field.name !== "" && wanted.has(field.name) !== exclude);
-  const text = kept.map((field) => (field.raw.endsWith("\n") ? field.raw : field.raw + "\r\n")).join("");
+  let text = "";
+  let inField = false;
+  let keeping = false;
+  for (let start = 0; start < header.length; ) {
+    const newline = header.indexOf("\n", start);
+    const end = newline < 0 ? header.length : newline + 1;
+    const first = header.charCodeAt(start);
+    if (end - start === 1 && first === 0x0a) break;
+    if (end - start === 2 && first === 0x0d && header.charCodeAt(start + 1) === 0x0a) break;
+    if (!(inField && (first === 0x20 || first === 0x09))) {
+      // A new field (a continuation line with no field before it starts one too).
+      inField = true;
+      const colon = header.indexOf(":", start);
+      const name = colon > start && colon < end ? header.slice(start, colon).trim().toLowerCase() : "";
+      keeping = name !== "" && wanted.has(name) !== exclude;
+    }
+    if (keeping) text += header.slice(start, end);
+    start = end;
+  }
+  if (keeping && !text.endsWith("\n")) text += "\r\n";
   return Buffer.from(text + "\r\n", "latin1");
 }
 
 /** The bytes a section names, or null when the part does not exist. */
 export function sectionBytes(message: Message, section: SectionToken): Buffer | null {
+  if (section.part.length === 0 && section.text?.startsWith("HEADER")) {
+    // The top-level header (the header sync of every client): from the
+    // message's header bytes, without reading its MIME tree.
+    const header = message.headerBytes();
+    if (section.text === "HEADER") return header;
+    return selectFields(header.toString("latin1"), section.headerFields ?? [], section.text === "HEADER.FIELDS.NOT");
+  }
   const located = locatePart(message.mime(), section.part);
   if (!located) return null;
   switch (section.text) {

@@ -1,0 +1,164 @@
+// The header table (mail_headers): the top-level header bytes every header
+// sync reads, derived from the header documents. It must equal the header
+// block of the full message for every message, follow adds, copies, expunges
+// and late header documents, and be rebuilt for a store written before it.
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { headerFieldBlocks, selectFields } from "../../native-host/imap/fetch/section";
+import { Account } from "../../native-host/mail/account";
+import { flagsIdFor, headerIdFor, metaIdFor } from "../../native-host/mail/mail-index";
+import type { Mailbox } from "../../native-host/mail/mailbox";
+import type { Message } from "../../native-host/mail/message";
+import { splitMessage } from "../../native-host/mail/mime-split";
+import { DocumentStore } from "../../native-host/store/document-store";
+import { corpusEntries, readCorpusMessage } from "../helpers/corpus";
+import { plainMessage } from "../helpers/messages";
+import { openTempAccount } from "../helpers/temp-store";
+
+let close = () => {};
+afterEach(() => close());
+
+const headerRows = (store: DocumentStore) =>
+  (store.sql.prepare("SELECT count(*) AS n FROM mail_headers").get() as { n: number }).n;
+
+/** The header block as the full message has it: its bytes up to and including the blank line. */
+function fullHeader(message: Message): Buffer {
+  const raw = message.raw();
+  return raw.subarray(0, message.mime().header.length);
+}
+
+function addCorpus(inbox: Mailbox): { uid: number; raw: Buffer; path: string }[] {
+  return corpusEntries().map((entry) => {
+    const raw = readCorpusMessage(entry);
+    return { uid: inbox.add(raw).uid, raw, path: entry.path };
+  });
+}
+
+/** Every way the mail API hands out the top header equals the full message's header bytes. */
+function expectHeadersExact(inbox: Mailbox, added: { uid: number; raw: Buffer; path: string }[]): void {
+  const batched = new Map(inbox.messages(added.map((a) => a.uid).sort((a, b) => a - b), { headers: true }).map((m) => [m.uid, m]));
+  for (const { uid, raw, path } of added) {
+    const expected = Buffer.from(splitMessage(raw).root.header, "latin1");
+    expect(raw.subarray(0, expected.length).equals(expected), path).toBe(true);
+    expect(inbox.get(uid)!.headerBytes().equals(expected), path).toBe(true);
+    expect(batched.get(uid)!.headerBytes().equals(expected), path).toBe(true);
+    expect(fullHeader(inbox.get(uid)!).equals(expected), path).toBe(true);
+  }
+}
+
+describe("header table", () => {
+  it("holds the exact top-level header of every corpus message", async () => {
+    const temp = await openTempAccount();
+    close = temp.close;
+    const inbox = temp.account.mailbox("INBOX")!;
+    const added = addCorpus(inbox);
+    expect(added.length).toBeGreaterThan(10);
+    expect(headerRows(temp.store)).toBe(inbox.uids().length);
+    expectHeadersExact(inbox, added);
+  });
+
+  it("follows copies, expunges, mailbox deletion and a header document that arrives after its message", async () => {
+    const temp = await openTempAccount();
+    close = temp.close;
+    const { account, store } = temp;
+    const inbox = account.mailbox("INBOX")!;
+    const work = account.createMailbox("Work");
+    const a = inbox.add(plainMessage(1)).uid;
+    const b = inbox.add(plainMessage(2)).uid;
+    inbox.copy([a, b], work);
+    expect(headerRows(store)).toBe(4);
+    inbox.updateFlags([a], "add", ["\\Deleted"]);
+    inbox.expunge();
+    expect(headerRows(store)).toBe(3);
+    expect(work.range(1, 2).map((m) => m.headerBytes().toString("latin1"))).toEqual(
+      work.range(1, 2).map((m) => m.mime().header),
+    );
+    account.deleteMailbox("Work");
+    expect(headerRows(store)).toBe(1);
+
+    // Sync may deliver the meta document before the header it points at.
+    const split = splitMessage(plainMessage(3));
+    const metaId = metaIdFor(inbox.id, split.msgHash);
+    store.transaction(() => {
+      for (const [hash, bytes] of split.leaves) store.put("content", `C-${hash}`, bytes);
+      store.put("flags", flagsIdFor(metaId), { mailbox: inbox.id, msgHash: split.msgHash, flags: [], internalDate: 0 });
+      store.put("meta", metaId, {
+        mailbox: inbox.id,
+        msgHash: split.msgHash,
+        flags: flagsIdFor(metaId),
+        header: headerIdFor(split.msgHash),
+        contents: [...split.leaves.keys()].map((hash) => `C-${hash}`),
+      });
+    });
+    const late = inbox.uids().at(-1)!;
+    expect(headerRows(store)).toBe(1);
+    store.put("header", headerIdFor(split.msgHash), { size: split.size, messageId: split.messageId, root: split.root });
+    expect(headerRows(store)).toBe(2);
+    expect(inbox.get(late)!.headerBytes().toString("latin1")).toBe(split.root.header);
+    expect(inbox.messages([b, late], { headers: true }).map((m) => m.headerBytes().toString("latin1"))).toEqual([
+      inbox.get(b)!.mime().header,
+      split.root.header,
+    ]);
+  });
+
+  it("is rebuilt for a store written before it existed", async () => {
+    const temp = await openTempAccount();
+    close = temp.close;
+    const inbox = temp.account.mailbox("INBOX")!;
+    const added = addCorpus(inbox);
+    inbox.copy(
+      added.slice(0, 3).map((a) => a.uid),
+      temp.account.mailbox("Archive")!,
+    );
+    const rows = headerRows(temp.store);
+    expect(rows).toBe(inbox.uids().length + 3);
+    // What a store of the previous version holds: no header table, no record of it.
+    temp.store.sql.exec("DROP TABLE mail_headers; DROP TABLE mail_derived");
+    temp.store.close();
+
+    const store = await DocumentStore.open(temp.file, temp.secret);
+    close = () => {
+      store.close();
+      temp.close();
+    };
+    const account = Account.open(store);
+    expect(headerRows(store)).toBe(rows);
+    expectHeadersExact(account.mailbox("INBOX")!, added);
+    const archive = account.mailbox("Archive")!;
+    for (const message of archive.range(1, 3)) expect(message.headerBytes().toString("latin1")).toBe(message.mime().header);
+  });
+});
+
+describe("HEADER.FIELDS selection", () => {
+  /** What selectFields returned before its one-pass rewrite. */
+  function reference(header: string, names: readonly string[], exclude: boolean): Buffer {
+    const wanted = new Set(names.map((name) => name.toLowerCase()));
+    const kept = headerFieldBlocks(header).filter((field) => field.name !== "" && wanted.has(field.name) !== exclude);
+    const text = kept.map((field) => (field.raw.endsWith("\n") ? field.raw : field.raw + "\r\n")).join("");
+    return Buffer.from(text + "\r\n", "latin1");
+  }
+  const THUNDERBIRD = ["From", "To", "Cc", "Subject", "Date", "Message-ID", "References", "In-Reply-To", "Content-Type"];
+
+  it("equals the field-block cut on every corpus header", () => {
+    for (const entry of corpusEntries()) {
+      const header = splitMessage(readCorpusMessage(entry)).root.header;
+      for (const exclude of [false, true]) {
+        for (const names of [THUNDERBIRD, ["subject"], ["X-None"], []]) {
+          expect(selectFields(header, names, exclude).equals(reference(header, names, exclude)), entry.path).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("equals the field-block cut on arbitrary header text", () => {
+    const piece = fc.constantFrom("\r\n", "\n", " ", "\t", ":", "a", "B", "Subject", "to", " x", "\r", "\u00a0", "é");
+    const header = fc.array(piece, { maxLength: 40 }).map((parts) => parts.join(""));
+    const names = fc.subarray(["subject", "To", "a", "b", "X"]);
+    fc.assert(
+      fc.property(header, names, fc.boolean(), (text, wanted, exclude) => {
+        expect(selectFields(text, wanted, exclude).equals(reference(text, wanted, exclude))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
