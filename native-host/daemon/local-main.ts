@@ -113,6 +113,12 @@ const program = new Command()
   .option("-v, --verbose", "log to stderr (never mail content)", false)
   .action(async (options: Options) => {
     if (!options.address.toLowerCase().endsWith(`@${DOMAIN}`)) throw new Error(`the local provider serves addresses @${DOMAIN}`);
+    // Listening for Ctrl-C from the start: a signal during set-up, or right
+    // after the printout, still stops everything cleanly.
+    const stopRequested = new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
     const log = pino({ level: options.verbose ? "info" : "warn" }, pino.destination(2));
     const providerDir = path.join(options.dataDir, "provider");
     const tls = certificate(path.join(providerDir, "tls"));
@@ -137,10 +143,7 @@ const program = new Command()
       await openAccount(daemon, provider, tls.cert, options);
       const token = daemon.account(options.address).tokens.current();
       console.log(howToConnect(daemon, provider, options, token, await keyFingerprint(daemon, options.address)));
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
+      await stopRequested;
       // A second signal while stopping means "now".
       process.once("SIGINT", () => process.exit(1));
     } finally {
