@@ -8,6 +8,7 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3-multiple-ciphers";
+import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
 import { readProviderLink, sessionFor } from "../../native-host/sync/provider-link";
@@ -155,6 +156,33 @@ describe("two devices of one account", () => {
     await converge(b, a);
     for (const account of [a, b]) expect(account.mail.requireMailbox("INBOX").byMessageId("<msg7@example.org>")).toEqual([]);
     expect(mailState(b.mail)).toEqual(mailState(a.mail));
+  });
+
+  it("tells an IMAP client in IDLE on the other device what a sync brought", async () => {
+    const client = new ImapFlow({
+      host: "127.0.0.1",
+      port: daemons[1]!.daemon.imapPort,
+      secure: false,
+      auth: { user: ALICE, pass: b.tokens.current() },
+      logger: false,
+    });
+    await client.connect();
+    try {
+      // imapflow keeps the opened mailbox's figures up to date: copy the count.
+      const before = (await client.mailboxOpen("INBOX")).exists;
+      const exists = new Promise<number>((resolve) => client.on("exists", (event: { count: number }) => resolve(event.count)));
+      const flagged = new Promise<string[]>((resolve) => client.on("flags", (event: { flags: Set<string> }) => resolve([...event.flags])));
+      void client.idle();
+      const inboxA = a.mail.requireMailbox("INBOX");
+      inboxA.add(plainMessage(500));
+      inboxA.updateFlags([uidOf(a, "INBOX", 1)], "add", ["\\Answered"]);
+      await syncNow(a);
+      await syncNow(b);
+      expect(await exists).toBe(before + 1);
+      expect(await flagged).toContain("\\Answered");
+    } finally {
+      await client.logout();
+    }
   });
 
   it("an initial sync reports pull progress against the total the provider announces", async () => {
