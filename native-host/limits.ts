@@ -28,3 +28,12 @@ export const SYNC_BACKOFF_MAX_MS = 5 * 60_000;
 /** Incoming messages fetched per request, and stored per transaction: each
  * can be 25 MB, so a page stays within what the daemon holds in memory. */
 export const INCOMING_PAGE_SIZE = 10;
+
+/** The store's page cache holds at most this much (decrypted pages, in the
+ * daemon's memory; never written out). Every read of a page not in it costs
+ * a decryption, and a cycle through more pages than it holds (a header sync
+ * walks the message rows and their headers, about 0.75 KB per message)
+ * misses on every page: SQLite's default of 2 MB thrashed on a mailbox of a
+ * few thousand messages. 64 MB covers the header sync of about 80,000
+ * messages; the cache only grows as far as pages are read. */
+export const STORE_PAGE_CACHE_BYTES = 64 * 1024 * 1024;

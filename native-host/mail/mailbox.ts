@@ -15,7 +15,7 @@ import {
   headerIdFor,
   metaIdFor,
 } from "./mail-index";
-import { Message } from "./message";
+import { MESSAGE_COLUMNS, Message, type MessageColumns } from "./message";
 import { SearchIndex } from "./search-index";
 import type { SearchField } from "./searchable-text";
 import { splitMessage } from "./mime-split";
@@ -58,19 +58,28 @@ export class Mailbox {
       uids: sql.prepare<[string], { uid: number }>("SELECT uid FROM mail_messages WHERE mailbox_id = ? ORDER BY uid"),
       byUid: sql.prepare<[string, number], MessageRow>("SELECT * FROM mail_messages WHERE mailbox_id = ? AND uid = ?"),
       byMetaId: sql.prepare<[string], MessageRow>("SELECT * FROM mail_messages WHERE meta_id = ?"),
-      byMessageId: sql.prepare<[string, string], MessageRow>(
-        "SELECT * FROM mail_messages WHERE mailbox_id = ? AND message_id = ? ORDER BY uid",
-      ),
-      range: sql.prepare<[string, number, number], MessageRow>(
-        "SELECT * FROM mail_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid",
-      ),
-      // The same with each message's top-level header from the header table,
-      // for a header sync: one statement for a whole batch, not one each.
-      rangeWithHeaders: sql.prepare<[string, number, number], MessageRow & { top_header: Buffer | null }>(
-        `SELECT m.*, h.header AS top_header FROM mail_messages m
-         LEFT JOIN mail_headers h ON h.mailbox_id = m.mailbox_id AND h.uid = m.uid
-         WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
-      ),
+      message: sql
+        .prepare<[string, number], MessageColumns>(`SELECT ${MESSAGE_COLUMNS} FROM mail_messages WHERE mailbox_id = ? AND uid = ?`)
+        .raw(),
+      messagesByMessageId: sql
+        .prepare<[string, string], MessageColumns>(
+          `SELECT ${MESSAGE_COLUMNS} FROM mail_messages WHERE mailbox_id = ? AND message_id = ? ORDER BY uid`,
+        )
+        .raw(),
+      range: sql
+        .prepare<[string, number, number], MessageColumns>(
+          `SELECT ${MESSAGE_COLUMNS} FROM mail_messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
+        )
+        .raw(),
+      // The top-level headers of a range, for a header sync: one statement
+      // for a whole batch, not one each. Read apart from the rows and matched
+      // by UID, as both tables are then walked in order; a join looks up each
+      // header by its key.
+      headerRange: sql
+        .prepare<[string, number, number], [uid: number, header: string]>(
+          `SELECT uid, header FROM mail_top_headers WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
+        )
+        .raw(),
       deletedUids: sql.prepare<[string], { uid: number; meta_id: string }>(
         "SELECT uid, meta_id FROM mail_messages WHERE mailbox_id = ? AND deleted = 1 ORDER BY uid",
       ),
@@ -153,8 +162,12 @@ export class Mailbox {
   }
 
   get(uid: number): Message | undefined {
-    const row = this.q.byUid.get(this.id, uid);
-    return row && new Message(this.store, this.index, row);
+    const row = this.q.message.get(this.id, uid);
+    return row && this.message(row);
+  }
+
+  private message(row: MessageColumns, topHeader?: string): Message {
+    return new Message(this.store, this.index, this.id, row, topHeader);
   }
 
   bySequence(sequence: number): Message | undefined {
@@ -163,18 +176,22 @@ export class Mailbox {
   }
 
   byMessageId(messageId: string): Message[] {
-    return this.q.byMessageId.all(this.id, messageId).map((row) => new Message(this.store, this.index, row));
+    return this.q.messagesByMessageId.all(this.id, messageId).map((row) => this.message(row));
   }
 
   /** Messages with UIDs in [first, last], ascending. With `headers`, their
    * top-level headers are read along (for many headerBytes() calls). */
   range(first: number, last: number, options: MessagesOptions = {}): Message[] {
-    if (options.headers) {
-      return this.q.rangeWithHeaders
-        .all(this.id, first, last)
-        .map((row) => new Message(this.store, this.index, row, row.top_header ?? undefined));
-    }
-    return this.q.range.all(this.id, first, last).map((row) => new Message(this.store, this.index, row));
+    const rows = this.q.range.all(this.id, first, last);
+    if (!options.headers) return rows.map((row) => this.message(row));
+    const headers = this.q.headerRange.all(this.id, first, last);
+    let next = 0;
+    return rows.map((row) => {
+      // Both ascending by UID; a message whose header document has not arrived has no header row.
+      while (next < headers.length && headers[next]![0] < row[0]) next++;
+      const header = headers[next]?.[0] === row[0] ? headers[next]![1] : undefined;
+      return this.message(row, header);
+    });
   }
 
   /** The messages with these UIDs (ascending) that still exist, ascending.

@@ -2,7 +2,7 @@
 // lazy access to the stored MIME tree and leaf bodies.
 import type { MimeNode } from "../../shared/documents";
 import type { DocumentStore } from "../store/document-store";
-import type { MailIndex, MessageRow } from "./mail-index";
+import type { MailIndex } from "./mail-index";
 import { contentIdFor, headerIdFor } from "./mail-index";
 import { bodyChunks, joinChunks } from "./mime-split";
 
@@ -13,6 +13,20 @@ export class MissingPartError extends Error {
   }
 }
 
+/** The columns of mail_messages a Message is made from, in the order of
+ * MessageColumns. Read as arrays (the driver's raw mode): building an object
+ * per row in the driver cost more than the rest of reading a header sync's rows. */
+export const MESSAGE_COLUMNS = "uid, flags, internal_date, size, modseq, msg_hash, message_id";
+export type MessageColumns = [
+  uid: number,
+  flags: string,
+  internalDate: number,
+  size: number,
+  modseq: number,
+  msgHash: string,
+  messageId: string | null,
+];
+
 export class Message {
   readonly uid: number;
   readonly modseq: number;
@@ -21,24 +35,23 @@ export class Message {
   readonly size: number;
   readonly messageId: string | null;
   readonly msgHash: string;
-  private readonly mailboxId: string;
   private root: MimeNode | undefined;
 
   constructor(
     private readonly store: DocumentStore,
     private readonly index: MailIndex,
-    row: MessageRow,
-    /** The top-level header, when the caller read it with the row. */
-    private topHeader?: Buffer,
+    private readonly mailboxId: string,
+    [uid, flags, internalDate, size, modseq, msgHash, messageId]: MessageColumns,
+    /** The top-level header as latin1 text, when the caller read it with the row. */
+    private topHeader?: string,
   ) {
-    this.mailboxId = row.mailbox_id;
-    this.uid = row.uid;
-    this.modseq = row.modseq;
-    this.flags = JSON.parse(row.flags) as string[];
-    this.internalDate = new Date(row.internal_date);
-    this.size = row.size;
-    this.messageId = row.message_id;
-    this.msgHash = row.msg_hash;
+    this.uid = uid;
+    this.modseq = modseq;
+    this.flags = JSON.parse(flags) as string[];
+    this.internalDate = new Date(internalDate);
+    this.size = size;
+    this.messageId = messageId;
+    this.msgHash = msgHash;
   }
 
   /** The MIME tree: every entity's exact header bytes and body layout. */
@@ -51,14 +64,18 @@ export class Message {
     return this.root;
   }
 
-  /** The top-level header block, exactly as received (with its blank line):
-   * BODY[HEADER]. Cheap: read from the local header table, not the MIME tree
-   * (which it equals), so a header sync reads no header document. */
-  headerBytes(): Buffer {
-    this.topHeader ??= this.root
-      ? Buffer.from(this.root.header, "latin1")
-      : (this.index.topHeader(this.mailboxId, this.uid) ?? Buffer.from(this.mime().header, "latin1"));
+  /** The top-level header block, exactly as received (with its blank line),
+   * as latin1 text (one character per byte): BODY[HEADER]. Cheap: read from
+   * the local header table, not the MIME tree (which it equals), so a header
+   * sync reads no header document. */
+  headerText(): string {
+    this.topHeader ??= this.root?.header ?? this.index.topHeader(this.mailboxId, this.uid) ?? this.mime().header;
     return this.topHeader;
+  }
+
+  /** headerText() as bytes. */
+  headerBytes(): Buffer {
+    return Buffer.from(this.headerText(), "latin1");
   }
 
   /** One leaf body by its hash, still transfer-encoded. */

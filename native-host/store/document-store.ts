@@ -6,6 +6,7 @@ import Database from "better-sqlite3-multiple-ciphers";
 import { toHex } from "../../shared/bytes";
 import { deriveLocalStoreKey } from "../../shared/crypto/subkeys";
 import { type ContentOf, type Doc, type DocType, decodeContent, encodeContent, isDocType } from "../../shared/documents";
+import { STORE_PAGE_CACHE_BYTES } from "../limits";
 import { HybridClock } from "./hybrid-clock";
 
 export type SqlDatabase = Database.Database;
@@ -91,6 +92,7 @@ export class DocumentStore {
     sql.pragma("synchronous = FULL");
     // Never spill plaintext to temp files outside the encrypted database.
     sql.pragma("temp_store = MEMORY");
+    sql.pragma(`cache_size = -${STORE_PAGE_CACHE_BYTES / 1024}`);
     return new DocumentStore(file, sql);
   }
 

@@ -113,10 +113,11 @@ function crlfForm(raw: Buffer): Buffer {
 
 function ours(raw: Buffer): Record<Item, Buffer> {
   const { root } = splitMessage(raw);
+  const bytes = (text: string) => Buffer.from(text, "latin1");
   return {
-    BODYSTRUCTURE: encode(bodyStructure(root, true)),
-    BODY: encode(bodyStructure(root, false)),
-    ENVELOPE: encode(envelope(root)),
+    BODYSTRUCTURE: bytes(encode(bodyStructure(root, true))),
+    BODY: bytes(encode(bodyStructure(root, false))),
+    ENVELOPE: bytes(encode(envelope(root))),
   };
 }
 

@@ -8,8 +8,8 @@ import { encode } from "../../native-host/imap/response/encode";
 import { splitMessage } from "../../native-host/mail/mime-split";
 
 const root = (raw: string) => splitMessage(Buffer.from(raw, "latin1")).root;
-const envelopeOf = (header: string) => encode(envelope(root(header + "\r\nbody\r\n"))).toString("latin1");
-const structureOf = (raw: string, extensible = true) => encode(bodyStructure(root(raw), extensible)).toString("latin1");
+const envelopeOf = (header: string) => encode(envelope(root(header + "\r\nbody\r\n")));
+const structureOf = (raw: string, extensible = true) => encode(bodyStructure(root(raw), extensible));
 
 describe("ENVELOPE", () => {
   it("is all NIL for a message without the fields", () => {

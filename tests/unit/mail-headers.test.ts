@@ -1,4 +1,4 @@
-// The header table (mail_headers): the top-level header bytes every header
+// The header table (mail_top_headers): the top-level header bytes every header
 // sync reads, derived from the header documents. It must equal the header
 // block of the full message for every message, follow adds, copies, expunges
 // and late header documents, and be rebuilt for a store written before it.
@@ -19,7 +19,7 @@ let close = () => {};
 afterEach(() => close());
 
 const headerRows = (store: DocumentStore) =>
-  (store.sql.prepare("SELECT count(*) AS n FROM mail_headers").get() as { n: number }).n;
+  (store.sql.prepare("SELECT count(*) AS n FROM mail_top_headers").get() as { n: number }).n;
 
 /** The header block as the full message has it: its bytes up to and including the blank line. */
 function fullHeader(message: Message): Buffer {
@@ -112,8 +112,11 @@ describe("header table", () => {
     );
     const rows = headerRows(temp.store);
     expect(rows).toBe(inbox.uids().length + 3);
-    // What a store of the previous version holds: no header table, no record of it.
-    temp.store.sql.exec("DROP TABLE mail_headers; DROP TABLE mail_derived");
+    // What a store of an earlier version holds: no header table and no record
+    // of it, or the header table's first form (BLOBs under another name).
+    temp.store.sql.exec(`DROP TABLE mail_top_headers; DELETE FROM mail_derived;
+      CREATE TABLE mail_headers (mailbox_id TEXT NOT NULL, uid INTEGER NOT NULL, header BLOB NOT NULL, PRIMARY KEY (mailbox_id, uid));
+      INSERT INTO mail_headers SELECT mailbox_id, uid, x'00' FROM mail_messages`);
     temp.store.close();
 
     const store = await DocumentStore.open(temp.file, temp.secret);
@@ -123,6 +126,7 @@ describe("header table", () => {
     };
     const account = Account.open(store);
     expect(headerRows(store)).toBe(rows);
+    expect(store.sql.prepare("SELECT name FROM sqlite_master WHERE name = 'mail_headers'").get()).toBeUndefined();
     expectHeadersExact(account.mailbox("INBOX")!, added);
     const archive = account.mailbox("Archive")!;
     for (const message of archive.range(1, 3)) expect(message.headerBytes().toString("latin1")).toBe(message.mime().header);
@@ -131,11 +135,11 @@ describe("header table", () => {
 
 describe("HEADER.FIELDS selection", () => {
   /** What selectFields returned before its one-pass rewrite. */
-  function reference(header: string, names: readonly string[], exclude: boolean): Buffer {
+  function reference(header: string, names: readonly string[], exclude: boolean): string {
     const wanted = new Set(names.map((name) => name.toLowerCase()));
     const kept = headerFieldBlocks(header).filter((field) => field.name !== "" && wanted.has(field.name) !== exclude);
     const text = kept.map((field) => (field.raw.endsWith("\n") ? field.raw : field.raw + "\r\n")).join("");
-    return Buffer.from(text + "\r\n", "latin1");
+    return text + "\r\n";
   }
   const THUNDERBIRD = ["From", "To", "Cc", "Subject", "Date", "Message-ID", "References", "In-Reply-To", "Content-Type"];
 
@@ -144,19 +148,19 @@ describe("HEADER.FIELDS selection", () => {
       const header = splitMessage(readCorpusMessage(entry)).root.header;
       for (const exclude of [false, true]) {
         for (const names of [THUNDERBIRD, ["subject"], ["X-None"], []]) {
-          expect(selectFields(header, names, exclude).equals(reference(header, names, exclude)), entry.path).toBe(true);
+          expect(selectFields(header, names, exclude), entry.path).toBe(reference(header, names, exclude));
         }
       }
     }
   });
 
   it("equals the field-block cut on arbitrary header text", () => {
-    const piece = fc.constantFrom("\r\n", "\n", " ", "\t", ":", "a", "B", "Subject", "to", " x", "\r", "\u00a0", "é");
+    const piece = fc.constantFrom("\r\n", "\n", " ", "\t", ":", "a", "B", "Subject", "to", " x", "\r", "\u00a0", "é", "É", "×", "\u00f7", "\v");
     const header = fc.array(piece, { maxLength: 40 }).map((parts) => parts.join(""));
-    const names = fc.subarray(["subject", "To", "a", "b", "X"]);
+    const names = fc.subarray(["subject", "To", "a", "b", "X", "é", "É", "×", "\u00f7", "To"]);
     fc.assert(
       fc.property(header, names, fc.boolean(), (text, wanted, exclude) => {
-        expect(selectFields(text, wanted, exclude).equals(reference(text, wanted, exclude))).toBe(true);
+        expect(selectFields(text, wanted, exclude)).toBe(reference(text, wanted, exclude));
       }),
       { numRuns: 2000 },
     );

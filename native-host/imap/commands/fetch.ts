@@ -5,8 +5,9 @@ import type { Message } from "../../mail/message";
 import { CommandFailure, SELECTED, defineCommand, ok } from "../command";
 import { bodyStructure } from "../fetch/body-structure";
 import { envelope } from "../fetch/envelope";
-import { type FetchPlan, parseFetchPlan } from "../fetch/fetch-items";
-import { applyPartial, sectionBytes, sectionLabel } from "../fetch/section";
+import { type FetchItem, type FetchPlan, parseFetchPlan } from "../fetch/fetch-items";
+import { type SectionData, applyPartial, sectionBytes, sectionLabel } from "../fetch/section";
+import { OUTPUT_FLUSH_BYTES } from "../limits";
 import { formatSequenceSet, normalizeSequenceSet } from "../protocol/sequence-set";
 import { ParseError, type SequenceSet } from "../protocol/types";
 import { encode } from "../response/encode";
@@ -18,39 +19,90 @@ import type { ImapSession } from "../session";
 /** Messages fetched between two yields to the event loop. */
 const FETCH_BATCH = 200;
 
-/** One message's FETCH response, in pieces to write in order. The text is
- * gathered in strings and literals stay buffers of their own, so a message
- * body is not copied again and again on its way to the socket. */
-function fetchResponse(session: ImapSession, selected: SelectedMailbox, message: Message, plan: FetchPlan, byUid: boolean): Buffer[] {
+/** A FETCH's responses on their way to the session. The text, literals from
+ * the header table included, is binary text (one char per byte, latin1)
+ * gathered in one string and made into bytes once per batch; literals that
+ * are already bytes (bodies) go out as they are, never copied into a string. */
+class FetchOutput {
+  private text = "";
+
+  constructor(private readonly session: ImapSession) {}
+
+  add(text: string): void {
+    this.text += text;
+    if (this.text.length >= OUTPUT_FLUSH_BYTES) this.flush();
+  }
+
+  addBytes(bytes: Buffer): void {
+    this.flush();
+    this.session.write(bytes);
+  }
+
+  flush(): void {
+    if (this.text === "") return;
+    this.session.write(Buffer.from(this.text, "latin1"));
+    this.text = "";
+  }
+}
+
+/** What a FETCH item list implies, worked out once for all its messages. */
+type FetchShape = {
+  /** Some item reads the message's body, which sets \Seen (RFC 3501 6.4.5). */
+  setsSeen: boolean;
+  asksFlags: boolean;
+  asksUid: boolean;
+  asksModseq: boolean;
+  /** Each section item's response label. */
+  labels: Map<FetchItem, string>;
+};
+
+function fetchShape(plan: FetchPlan, byUid: boolean): FetchShape {
+  const labels = new Map<FetchItem, string>();
+  for (const item of plan.items) if (item.kind === "section") labels.set(item, sectionLabel(item.section));
+  return {
+    setsSeen: plan.items.some(
+      (item) => item.kind === "RFC822" || item.kind === "RFC822.TEXT" || (item.kind === "section" && item.section.item === "BODY"),
+    ),
+    asksFlags: plan.items.some((item) => item.kind === "FLAGS"),
+    asksUid: byUid || plan.items.some((item) => item.kind === "UID"),
+    asksModseq: plan.items.some((item) => item.kind === "MODSEQ"),
+    labels,
+  };
+}
+
+/** Writes one message's FETCH response. */
+function fetchResponse(
+  out: FetchOutput,
+  session: ImapSession,
+  selected: SelectedMailbox,
+  message: Message,
+  plan: FetchPlan,
+  shape: FetchShape,
+): void {
   const seq = selected.sequenceOf(message.uid)!;
-  const pieces: Buffer[] = [];
   let text = `* ${seq} FETCH (`;
   let separator = "";
   /** An item whose value is IMAP text (atoms, numbers, lists). */
-  const add = (label: string, value: Buffer | string) => {
-    text += `${separator}${label} `;
+  const add = (label: string, value: string) => {
+    text += `${separator}${label} ${value}`;
     separator = " ";
-    if (typeof value === "string") text += value;
+  };
+  /** An item whose value is sent as a literal. */
+  const addLiteral = (label: string, data: SectionData) => {
+    text += `${separator}${label} {${data.length}}\r\n`;
+    separator = " ";
+    if (typeof data === "string") text += data;
     else {
-      pieces.push(Buffer.from(text, "latin1"), value);
+      out.add(text);
+      out.addBytes(data);
       text = "";
     }
   };
-  /** An item whose value is bytes sent as a literal (what encode() makes of a Buffer). */
-  const addLiteral = (label: string, bytes: Buffer) => {
-    text += `${separator}${label} {${bytes.length}}\r\n`;
-    separator = " ";
-    pieces.push(Buffer.from(text, "latin1"), bytes);
-    text = "";
-  };
   let flags = message.flags;
   let modseq = message.modseq;
-  let flagsAsked = plan.items.some((item) => item.kind === "FLAGS");
+  let flagsAsked = shape.asksFlags;
 
-  const setsSeen = plan.items.some(
-    (item) => item.kind === "RFC822" || item.kind === "RFC822.TEXT" || (item.kind === "section" && item.section.item === "BODY"),
-  );
-  if (setsSeen && !selected.readOnly && !flags.includes("\\Seen")) {
+  if (shape.setsSeen && !selected.readOnly && !flags.includes("\\Seen")) {
     const result = selected.mailbox.updateFlags([message.uid], "add", ["\\Seen"]);
     flags = result.updated[0]?.flags ?? flags;
     modseq = result.updated[0]?.modseq ?? modseq;
@@ -58,7 +110,7 @@ function fetchResponse(session: ImapSession, selected: SelectedMailbox, message:
     flagsAsked = true;
   }
 
-  if (byUid || plan.items.some((item) => item.kind === "UID")) add("UID", String(message.uid));
+  if (shape.asksUid) add("UID", String(message.uid));
   for (const item of plan.items) {
     switch (item.kind) {
       case "UID":
@@ -86,15 +138,15 @@ function fetchResponse(session: ImapSession, selected: SelectedMailbox, message:
         addLiteral("RFC822", message.raw());
         break;
       case "RFC822.HEADER":
-        addLiteral("RFC822.HEADER", message.headerBytes());
+        addLiteral("RFC822.HEADER", message.headerText());
         break;
       case "RFC822.TEXT":
         addLiteral("RFC822.TEXT", message.body(message.mime()));
         break;
       case "section": {
-        const bytes = sectionBytes(message, item.section);
-        if (bytes === null) add(sectionLabel(item.section), "NIL");
-        else addLiteral(sectionLabel(item.section), applyPartial(bytes, item.section));
+        const data = sectionBytes(message, item.section);
+        if (data === null) add(shape.labels.get(item)!, "NIL");
+        else addLiteral(shape.labels.get(item)!, applyPartial(data, item.section));
         break;
       }
     }
@@ -104,11 +156,8 @@ function fetchResponse(session: ImapSession, selected: SelectedMailbox, message:
     // These flags are current: a pending notice of an earlier change would only repeat them.
     selected.acknowledgeFlags([message.uid]);
   }
-  if (session.condstoreActive && !plan.items.some((item) => item.kind === "MODSEQ")) {
-    add("MODSEQ", `(${modseq})`);
-  }
-  pieces.push(Buffer.from(text + ")\r\n", "latin1"));
-  return pieces;
+  if (session.condstoreActive && !shape.asksModseq) add("MODSEQ", `(${modseq})`);
+  out.add(text + ")\r\n");
 }
 
 export const fetch = defineCommand({
@@ -141,6 +190,8 @@ export const fetch = defineCommand({
       targets = selected.mailbox.uidsChangedSince(plan.changedSince).filter((uid) => sortedIncludes(uids, uid));
       if (!command.uid) missing = anyGone(selected.mailbox.uids(), uids);
     }
+    const shape = fetchShape(plan, command.uid);
+    const out = new FetchOutput(session);
     for (let start = 0; start < targets.length; start += FETCH_BATCH) {
       const batch = targets.slice(start, start + FETCH_BATCH);
       // Read per batch, after each yield, so that the flags sent are current.
@@ -148,8 +199,9 @@ export const fetch = defineCommand({
       missing ||= found.length < batch.length;
       for (const message of found) {
         if (plan.changedSince !== undefined && message.modseq <= plan.changedSince) continue;
-        for (const piece of fetchResponse(session, selected, message, plan, command.uid)) session.write(piece);
+        fetchResponse(out, session, selected, message, plan, shape);
       }
+      out.flush();
       if (start + FETCH_BATCH < targets.length) await session.yieldToOthers();
     }
     // Messages expunged by another session are still numbered here until the

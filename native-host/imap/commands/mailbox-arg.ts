@@ -9,5 +9,5 @@ export function readMailboxName(args: ArgReader, what = "mailbox name"): string 
 
 /** A mailbox name ready for a response line. */
 export function wireMailboxName(name: string): string {
-  return encodeString(encodeMailboxName(name)).toString("latin1");
+  return encodeString(encodeMailboxName(name));
 }

@@ -69,7 +69,7 @@ export function humanText(value: string): ImapData {
  * bodies ("(" 1*body SP subtype ...). encode() separates list items with
  * spaces, so such items are encoded here and sent as one atom. */
 export function adjoined(items: ImapData[]): Atom {
-  return atom(items.map((item) => encode(item).toString("latin1")).join(""));
+  return atom(items.map(encode).join(""));
 }
 
 function address(item: EnvelopeAddress): ImapData {

@@ -51,16 +51,64 @@ export function headerFieldBlocks(header: string): { name: string; raw: string }
   return fields;
 }
 
-/** HEADER.FIELDS (or .NOT): the fields of a header block named (or not) in
- * `names`, as headerFieldBlocks cuts them, each ending in a line break, then
- * a blank line. One pass over the lines, as every header sync runs it on
- * every message. */
-export function selectFields(header: string, names: readonly string[], exclude: boolean): Buffer {
-  const wanted = new Set(names.map((name) => name.toLowerCase()));
+/** Header field names to keep or drop, compiled once per list (a FETCH asks
+ * with the same list for every message): a field is matched without making
+ * a string of its name, as a header sync matches every field of every message. */
+class FieldNames {
+  private readonly byLength = new Map<number, string[]>();
+
+  constructor(names: readonly string[]) {
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      const same = this.byLength.get(lower.length) ?? [];
+      if (!same.includes(lower)) same.push(lower);
+      this.byLength.set(lower.length, same);
+    }
+  }
+
+  /** Whether the field named text[start, end) (trimmed as String.trim()
+   * would) is kept: it is named in the list, ignoring case, or with `exclude`
+   * it is not. A field with a blank name is never kept. */
+  keeps(text: string, start: number, end: number, exclude: boolean): boolean {
+    while (start < end && isTrimmed(text.charCodeAt(start))) start++;
+    while (end > start && isTrimmed(text.charCodeAt(end - 1))) end--;
+    if (start === end) return false;
+    const named = (this.byLength.get(end - start) ?? []).some((name) => {
+      for (let i = 0; i < name.length; i++) if (lowerCode(text.charCodeAt(start + i)) !== name.charCodeAt(i)) return false;
+      return true;
+    });
+    return named !== exclude;
+  }
+}
+
+/** String.trim()'s white space, within latin1. */
+const isTrimmed = (code: number) => code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0;
+/** toLowerCase() of one latin1 character: A-Z and À-Þ but ×. */
+const lowerCode = (code: number) =>
+  (code >= 0x41 && code <= 0x5a) || (code >= 0xc0 && code <= 0xde && code !== 0xd7) ? code + 0x20 : code;
+
+const compiledNames = new WeakMap<readonly string[], FieldNames>();
+function fieldNames(names: readonly string[]): FieldNames {
+  let compiled = compiledNames.get(names);
+  if (!compiled) {
+    compiled = new FieldNames(names);
+    compiledNames.set(names, compiled);
+  }
+  return compiled;
+}
+
+/** HEADER.FIELDS (or .NOT): the fields of a header block (latin1 text) named
+ * (or not) in `names`, as headerFieldBlocks cuts them, each ending in a line
+ * break, then a blank line. One pass over the lines, as every header sync
+ * runs it on every message; runs of kept lines are cut out whole. */
+export function selectFields(header: string, names: readonly string[], exclude: boolean): string {
+  const wanted = fieldNames(names);
   let text = "";
   let inField = false;
   let keeping = false;
-  for (let start = 0; start < header.length; ) {
+  let keptFrom = 0;
+  let start = 0;
+  while (start < header.length) {
     const newline = header.indexOf("\n", start);
     const end = newline < 0 ? header.length : newline + 1;
     const first = header.charCodeAt(start);
@@ -70,24 +118,33 @@ export function selectFields(header: string, names: readonly string[], exclude: 
       // A new field (a continuation line with no field before it starts one too).
       inField = true;
       const colon = header.indexOf(":", start);
-      const name = colon > start && colon < end ? header.slice(start, colon).trim().toLowerCase() : "";
-      keeping = name !== "" && wanted.has(name) !== exclude;
+      const keep = colon > start && colon < end && wanted.keeps(header, start, colon, exclude);
+      if (keep !== keeping) {
+        if (keeping) text += header.slice(keptFrom, start);
+        else keptFrom = start;
+        keeping = keep;
+      }
     }
-    if (keeping) text += header.slice(start, end);
     start = end;
   }
-  if (keeping && !text.endsWith("\n")) text += "\r\n";
-  return Buffer.from(text + "\r\n", "latin1");
+  if (keeping) {
+    text += header.slice(keptFrom, start);
+    if (!text.endsWith("\n")) text += "\r\n";
+  }
+  return text + "\r\n";
 }
 
+/** What a section holds: bytes, or binary text (one char per byte, latin1). */
+export type SectionData = Buffer | string;
+
 /** The bytes a section names, or null when the part does not exist. */
-export function sectionBytes(message: Message, section: SectionToken): Buffer | null {
+export function sectionBytes(message: Message, section: SectionToken): SectionData | null {
   if (section.part.length === 0 && section.text?.startsWith("HEADER")) {
     // The top-level header (the header sync of every client): from the
-    // message's header bytes, without reading its MIME tree.
-    const header = message.headerBytes();
+    // message's header text, without reading its MIME tree.
+    const header = message.headerText();
     if (section.text === "HEADER") return header;
-    return selectFields(header.toString("latin1"), section.headerFields ?? [], section.text === "HEADER.FIELDS.NOT");
+    return selectFields(header, section.headerFields ?? [], section.text === "HEADER.FIELDS.NOT");
   }
   const located = locatePart(message.mime(), section.part);
   if (!located) return null;
@@ -95,13 +152,13 @@ export function sectionBytes(message: Message, section: SectionToken): Buffer | 
     case undefined:
       return located.asMessage ? message.raw(located.node) : message.body(located.node);
     case "MIME":
-      return located.asMessage ? null : Buffer.from(located.node.header, "latin1");
+      return located.asMessage ? null : located.node.header;
     case "HEADER":
     case "HEADER.FIELDS":
     case "HEADER.FIELDS.NOT": {
       const inner = messageOf(located);
       if (!inner) return null;
-      if (section.text === "HEADER") return Buffer.from(inner.header, "latin1");
+      if (section.text === "HEADER") return inner.header;
       return selectFields(inner.header, section.headerFields ?? [], section.text === "HEADER.FIELDS.NOT");
     }
     case "TEXT": {
@@ -121,8 +178,10 @@ export function sectionLabel(section: SectionToken): string {
   return `BODY[${inside}]${origin}`;
 }
 
-export function applyPartial(bytes: Buffer, section: SectionToken): Buffer {
-  if (!section.partial) return bytes;
+export function applyPartial<Data extends SectionData>(data: Data, section: SectionToken): Data {
+  if (!section.partial) return data;
   const { start, length } = section.partial;
-  return bytes.subarray(Math.min(start, bytes.length), Math.min(start + length, bytes.length));
+  const from = Math.min(start, data.length);
+  const to = Math.min(start + length, data.length);
+  return (typeof data === "string" ? data.slice(from, to) : data.subarray(from, to)) as Data;
 }

@@ -1,6 +1,8 @@
 // Serialising IMAP response data (RFC 3501 9: atom, number, NIL, quoted
 // string, literal, parenthesised list). A string is sent quoted when that is
 // allowed and literal otherwise, so any byte sequence can be sent exactly.
+// The result is binary text (one char per byte, latin1), made into bytes
+// once, with the rest of its response.
 
 /** An atom sent as is (flags, keywords, FETCH item names). */
 export type Atom = { atom: string };
@@ -21,33 +23,16 @@ function quotable(text: string): boolean {
   return true;
 }
 
-export function encodeString(text: string): Buffer {
-  if (quotable(text)) return Buffer.from(`"${text.replace(/[\\"]/g, "\\$&")}"`, "latin1");
-  const bytes = Buffer.from(text, "latin1");
-  return Buffer.concat([Buffer.from(`{${bytes.length}}\r\n`), bytes]);
+export function encodeString(text: string): string {
+  if (quotable(text)) return `"${text.replace(/[\\"]/g, "\\$&")}"`;
+  return `{${text.length}}\r\n${text}`;
 }
 
-export function encodeLiteral(bytes: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from(`{${bytes.length}}\r\n`), bytes]);
-}
-
-export function encode(data: ImapData): Buffer {
-  const out: Buffer[] = [];
-  write(data, out);
-  return Buffer.concat(out);
-}
-
-function write(data: ImapData, out: Buffer[]): void {
-  if (data === null) out.push(Buffer.from("NIL"));
-  else if (typeof data === "number") out.push(Buffer.from(String(data)));
-  else if (typeof data === "string") out.push(encodeString(data));
-  else if (Buffer.isBuffer(data)) out.push(encodeLiteral(data));
-  else if (Array.isArray(data)) {
-    out.push(Buffer.from("("));
-    data.forEach((item, i) => {
-      if (i > 0) out.push(Buffer.from(" "));
-      write(item, out);
-    });
-    out.push(Buffer.from(")"));
-  } else out.push(Buffer.from(data.atom, "latin1"));
+export function encode(data: ImapData): string {
+  if (data === null) return "NIL";
+  if (typeof data === "number") return String(data);
+  if (typeof data === "string") return encodeString(data);
+  if (Buffer.isBuffer(data)) return `{${data.length}}\r\n${data.toString("latin1")}`;
+  if (Array.isArray(data)) return `(${data.map(encode).join(" ")})`;
+  return data.atom;
 }
