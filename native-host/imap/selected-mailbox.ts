@@ -12,7 +12,10 @@ import { encodeFlags } from "./response/flags";
 export type UntaggedWriter = (line: string) => void;
 
 export class SelectedMailbox {
-  private uids: number[];
+  /** Never changed in place, only replaced: it starts as the mailbox's own
+   * cached list, shared rather than copied (a copy of a big mailbox's list
+   * was most of what a SELECT cost). */
+  private uids: readonly number[];
   private readonly recent = new Set<number>();
   private readonly pendingNew = new Set<number>();
   private readonly pendingExpunged = new Set<number>();
@@ -24,7 +27,7 @@ export class SelectedMailbox {
     readonly readOnly: boolean,
     private readonly modes: { condstore: () => boolean; qresync: () => boolean },
   ) {
-    this.uids = [...mailbox.uids()];
+    this.uids = mailbox.uids();
     if (!readOnly) for (const uid of mailbox.claimRecent()) this.recent.add(uid);
     const onNew = (uids: number[]) => uids.forEach((uid) => this.pendingNew.add(uid));
     const onChanged = (changes: FlagChange[]) => changes.forEach((change) => this.pendingFlags.set(change.uid, change));
@@ -107,6 +110,13 @@ export class SelectedMailbox {
     return out;
   }
 
+  /** resolve(set, true) as a test of one UID: for a FETCH that answers a
+   * few messages out of a set naming thousands. */
+  uidSetIncludes(set: SequenceSet): (uid: number) => boolean {
+    const ranges = normalizeSequenceSet(set, this.uids[this.uids.length - 1] ?? 0);
+    return (uid) => ranges.some(([start, end]) => uid >= start && uid <= end) && this.sequenceOf(uid) !== undefined;
+  }
+
   /** Position in the view of the first UID >= uid (the view's length if none). */
   private indexOfFirstAtLeast(uid: number): number {
     let low = 0;
@@ -143,7 +153,7 @@ export class SelectedMailbox {
       const added = [...this.pendingNew].filter((uid) => uid > known).sort((a, b) => a - b);
       this.pendingNew.clear();
       if (added.length > 0) {
-        this.uids.push(...added);
+        this.uids = this.uids.concat(added);
         if (!this.readOnly) for (const uid of this.mailbox.claimRecent()) this.recent.add(uid);
         write(`${this.uids.length} EXISTS`);
         write(`${this.recent.size} RECENT`);

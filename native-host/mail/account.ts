@@ -36,12 +36,16 @@ export class Account {
   readonly events = new EventEmitter<AccountEvents>();
   private readonly index: MailIndex;
   private readonly views = new Map<string, Mailbox>();
+  /** list(), kept between changes: every SELECT, STATUS and LIST looks mailboxes up by name. */
+  private listCache: MailboxInfo[] | null = null;
 
   private constructor(readonly store: DocumentStore) {
     this.index = new MailIndex(store);
     SearchIndex.of(store);
     store.onApply(({ doc }) => {
-      if (doc.type === "mailbox") store.afterCommit(() => this.events.emit("mailboxes"));
+      if (doc.type !== "mailbox") return;
+      this.listCache = null;
+      store.afterCommit(() => this.events.emit("mailboxes"));
     });
   }
 
@@ -66,10 +70,14 @@ export class Account {
   }
 
   list(): MailboxInfo[] {
-    return this.store
+    if (this.listCache) return [...this.listCache];
+    const list = this.store
       .allOfType("mailbox")
-      .map((doc) => ({ id: doc.id, ...doc.content! }))
+      .map((doc) => Object.freeze({ id: doc.id, ...doc.content! }))
       .sort((a, b) => (a.name === "INBOX" ? -1 : b.name === "INBOX" ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Kept only outside a transaction: inside one, it could still roll back.
+    if (this.store.currentTransaction() === 0) this.listCache = list;
+    return [...list];
   }
 
   /** The mailbox of that name (INBOX in any case), or undefined. */

@@ -4,7 +4,7 @@
 // incoming) goes through the same path, so listeners hear about every change.
 import { EventEmitter } from "node:events";
 import type { Doc, FlagsContent, HeaderContent, MetaContent } from "../../shared/documents";
-import type { DocChange, DocumentStore } from "../store/document-store";
+import type { DocChange, DocumentStore, SqlDatabase } from "../store/document-store";
 import { hasFlag } from "./flags";
 
 export type MessageRow = {
@@ -15,7 +15,6 @@ export type MessageRow = {
   flags: string;
   seen: number;
   deleted: number;
-  recent: number;
   internal_date: number;
   size: number;
   message_id: string | null;
@@ -35,7 +34,11 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS mail_mailboxes (
     mailbox_id TEXT PRIMARY KEY,
     uid_next INTEGER NOT NULL DEFAULT 1,
-    highest_modseq INTEGER NOT NULL DEFAULT 1
+    highest_modseq INTEGER NOT NULL DEFAULT 1,
+    -- Messages with higher UIDs are \Recent: no session has selected the
+    -- mailbox since they came (UIDs only grow, so one number says it, as in
+    -- Dovecot's index; a claim is one small write, not one per message).
+    recent_after INTEGER NOT NULL DEFAULT 0
   );
   CREATE TABLE IF NOT EXISTS mail_messages (
     mailbox_id TEXT NOT NULL,
@@ -45,7 +48,6 @@ const SCHEMA = `
     flags TEXT NOT NULL,
     seen INTEGER NOT NULL,
     deleted INTEGER NOT NULL,
-    recent INTEGER NOT NULL,
     internal_date INTEGER NOT NULL,
     size INTEGER NOT NULL,
     message_id TEXT,
@@ -55,10 +57,9 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS mail_messages_by_hash ON mail_messages (msg_hash);
   CREATE INDEX IF NOT EXISTS mail_messages_by_message_id ON mail_messages (mailbox_id, message_id);
   CREATE INDEX IF NOT EXISTS mail_messages_by_modseq ON mail_messages (mailbox_id, modseq);
-  -- Every SELECT asks for the recent and the first unseen message: these
-  -- partial indexes hold just those rows, so it does not read every message
-  -- (in a big mailbox nearly all are seen and none recent).
-  CREATE INDEX IF NOT EXISTS mail_messages_recent ON mail_messages (mailbox_id, uid) WHERE recent = 1;
+  -- Every SELECT asks for the first unseen message: this partial index holds
+  -- just the unseen rows, so it does not read every message (in a big
+  -- mailbox nearly all are seen).
   CREATE INDEX IF NOT EXISTS mail_messages_unseen ON mail_messages (mailbox_id, uid) WHERE seen = 0;
   CREATE TABLE IF NOT EXISTS mail_expunged (
     mailbox_id TEXT NOT NULL,
@@ -73,6 +74,24 @@ const SCHEMA = `
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS mail_part_refs_by_meta ON mail_part_refs (meta_id);
 `;
+
+/** Stores from before recent_after kept \Recent as a column per message:
+ * the mailbox's mark becomes the highest UID some session had claimed, and
+ * the column and its index go. */
+function migrateRecentFlags(sql: SqlDatabase): void {
+  const hasColumn = (table: string, column: string) =>
+    sql.prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?").get(table, column) !== undefined;
+  if (!hasColumn("mail_messages", "recent")) return;
+  sql.transaction(() => {
+    sql.exec(`
+      ALTER TABLE mail_mailboxes ADD COLUMN recent_after INTEGER NOT NULL DEFAULT 0;
+      UPDATE mail_mailboxes SET recent_after = coalesce(
+        (SELECT max(uid) FROM mail_messages m WHERE m.mailbox_id = mail_mailboxes.mailbox_id AND m.recent = 0), 0);
+      DROP INDEX IF EXISTS mail_messages_recent;
+      ALTER TABLE mail_messages DROP COLUMN recent;
+    `);
+  })();
+}
 
 /** The top-level header block of every message (BODY[HEADER]), exactly as in
  * its header document, for the header sync every client runs: read from the
@@ -112,6 +131,7 @@ export class MailIndex {
 
   constructor(private readonly store: DocumentStore) {
     const sql = store.sql;
+    migrateRecentFlags(sql);
     sql.exec(SCHEMA);
     sql.exec(HEADERS_SCHEMA);
     this.q = {
@@ -145,8 +165,8 @@ export class MailIndex {
         "UPDATE mail_mailboxes SET highest_modseq = highest_modseq + 1 WHERE mailbox_id = ? RETURNING highest_modseq AS modseq",
       ),
       insertMessage: sql.prepare(
-        `INSERT INTO mail_messages (mailbox_id, uid, meta_id, msg_hash, flags, seen, deleted, recent, internal_date, size, message_id, modseq)
-         VALUES (@mailbox_id, @uid, @meta_id, @msg_hash, @flags, @seen, @deleted, 1, @internal_date, @size, @message_id, @modseq)`,
+        `INSERT INTO mail_messages (mailbox_id, uid, meta_id, msg_hash, flags, seen, deleted, internal_date, size, message_id, modseq)
+         VALUES (@mailbox_id, @uid, @meta_id, @msg_hash, @flags, @seen, @deleted, @internal_date, @size, @message_id, @modseq)`,
       ),
       byMetaId: sql.prepare<[string], MessageRow>("SELECT * FROM mail_messages WHERE meta_id = ?"),
       deleteMessage: sql.prepare("DELETE FROM mail_messages WHERE meta_id = ?"),

@@ -52,14 +52,22 @@ export class Mailbox {
   ) {
     const sql = store.sql;
     this.q = {
-      state: sql.prepare<[string], { uid_next: number; highest_modseq: number }>(
-        "SELECT uid_next, highest_modseq FROM mail_mailboxes WHERE mailbox_id = ?",
+      state: sql.prepare<[string], { uid_next: number; highest_modseq: number; recent_after: number }>(
+        "SELECT uid_next, highest_modseq, recent_after FROM mail_mailboxes WHERE mailbox_id = ?",
       ),
+      claimRecent: sql.prepare<[string]>("UPDATE mail_mailboxes SET recent_after = uid_next - 1 WHERE mailbox_id = ?"),
+      uidsAfter: sql.prepare<[string, number], number>("SELECT uid FROM mail_messages WHERE mailbox_id = ? AND uid > ? ORDER BY uid").pluck(),
       uids: sql.prepare<[string], { uid: number }>("SELECT uid FROM mail_messages WHERE mailbox_id = ? ORDER BY uid"),
       byUid: sql.prepare<[string, number], MessageRow>("SELECT * FROM mail_messages WHERE mailbox_id = ? AND uid = ?"),
       byMetaId: sql.prepare<[string], MessageRow>("SELECT * FROM mail_messages WHERE meta_id = ?"),
       message: sql
         .prepare<[string, number], MessageColumns>(`SELECT ${MESSAGE_COLUMNS} FROM mail_messages WHERE mailbox_id = ? AND uid = ?`)
+        .raw(),
+      // Scattered UIDs, given as a JSON array: looked up in one statement.
+      messagesIn: sql
+        .prepare<[string, string], MessageColumns>(
+          `SELECT ${MESSAGE_COLUMNS} FROM mail_messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`,
+        )
         .raw(),
       messagesByMessageId: sql
         .prepare<[string, string], MessageColumns>(
@@ -84,9 +92,9 @@ export class Mailbox {
         "SELECT uid, meta_id FROM mail_messages WHERE mailbox_id = ? AND deleted = 1 ORDER BY uid",
       ),
       counts: sql.prepare<[string], MailboxCounts>(
-        `SELECT count(*) AS messages, coalesce(sum(seen = 0), 0) AS unseen, coalesce(sum(recent), 0) AS recent,
-           coalesce(sum(deleted), 0) AS deleted, coalesce(sum(size), 0) AS size
-         FROM mail_messages WHERE mailbox_id = ?`,
+        `SELECT count(*) AS messages, coalesce(sum(m.seen = 0), 0) AS unseen, coalesce(sum(m.uid > b.recent_after), 0) AS recent,
+           coalesce(sum(m.deleted), 0) AS deleted, coalesce(sum(m.size), 0) AS size
+         FROM mail_messages m JOIN mail_mailboxes b USING (mailbox_id) WHERE m.mailbox_id = ?`,
       ),
       uidsChangedSince: sql.prepare<[string, number], { uid: number }>(
         "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
@@ -103,10 +111,6 @@ export class Mailbox {
       ),
       firstUnseen: sql.prepare<[string], { uid: number }>(
         "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND seen = 0 ORDER BY uid LIMIT 1",
-      ),
-      claimRecent: sql.prepare<[string], { uid: number }>(
-        // Named, as SQLite would rather walk the whole mailbox by primary key.
-        "UPDATE mail_messages INDEXED BY mail_messages_recent SET recent = 0 WHERE mailbox_id = ? AND recent = 1 RETURNING uid",
       ),
     };
     // Keep the UID list and keywords in step with every source of change.
@@ -196,14 +200,14 @@ export class Mailbox {
 
   /** The messages with these UIDs (ascending) that still exist, ascending.
    * Close UIDs are read as one range; scattered ones (say, the few a
-   * CHANGEDSINCE names in a big mailbox) one by one, so that the rows
-   * between them are not read at all. */
+   * CHANGEDSINCE names in a big mailbox) by key, in one statement, so that
+   * the rows between them are not read at all. */
   messages(uids: readonly number[], options: MessagesOptions = {}): Message[] {
     if (uids.length === 0) return [];
     const first = uids[0]!;
     const last = uids[uids.length - 1]!;
     if (last - first + 1 > SCATTERED_SPAN_FACTOR * uids.length) {
-      return uids.flatMap((uid) => this.get(uid) ?? []);
+      return this.q.messagesIn.all(this.id, JSON.stringify(uids)).map((row) => this.message(row));
     }
     const wanted = new Set(uids);
     return this.range(first, last, options).filter((message) => wanted.has(message.uid));
@@ -354,12 +358,20 @@ export class Mailbox {
   }
 
   /** \Recent belongs to the first session that sees a message: this returns
-   * the UIDs still recent and clears them for everyone else. */
+   * the UIDs still recent, ascending, and clears them for everyone else. */
   claimRecent(): number[] {
-    return this.q.claimRecent
-      .all(this.id)
-      .map((row) => row.uid)
-      .sort((a, b) => a - b);
+    const unclaimed = () => {
+      const state = this.q.state.get(this.id);
+      return state && state.recent_after < state.uid_next - 1 ? state.recent_after : undefined;
+    };
+    // Usually nothing is left to claim: seen without a write transaction.
+    if (unclaimed() === undefined) return [];
+    return this.store.transaction(() => {
+      const after = unclaimed();
+      if (after === undefined) return [];
+      this.q.claimRecent.run(this.id);
+      return this.q.uidsAfter.all(this.id, after);
+    });
   }
 
   /** Removes one message by UID, whatever its flags (for move and mailbox deletion). */

@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Account } from "../../native-host/mail/account";
-import { MailboxError } from "../../native-host/mail/account";
+import { Account, MailboxError } from "../../native-host/mail/account";
 import type { FlagChange } from "../../native-host/mail/mail-index";
-import type { DocumentStore } from "../../native-host/store/document-store";
+import { DocumentStore } from "../../native-host/store/document-store";
 import { messageWithAttachment, plainMessage } from "../helpers/messages";
 import { openTempAccount } from "../helpers/temp-store";
 
@@ -90,6 +89,38 @@ describe("mailbox", () => {
     expect(inbox.claimRecent()).toEqual([1, 2]);
     expect(inbox.claimRecent()).toEqual([]);
     expect(inbox.counts().recent).toBe(0);
+    inbox.add(plainMessage(3));
+    inbox.copy([1], account.requireMailbox("Archive"));
+    expect(inbox.counts().recent).toBe(1);
+    expect(inbox.claimRecent()).toEqual([3]);
+    expect(account.requireMailbox("Archive").claimRecent()).toEqual([1]);
+  });
+
+  it("keeps \\Recent across the change from a column per message to one mark per mailbox", async () => {
+    const temp = await openTempAccount();
+    close = temp.close;
+    const inbox = temp.account.requireMailbox("INBOX");
+    for (let i = 1; i <= 4; i++) inbox.add(plainMessage(i));
+    inbox.claimRecent();
+    inbox.add(plainMessage(5));
+    inbox.add(plainMessage(6));
+    // What a store of the earlier version held: a recent column and its index, no mark.
+    temp.store.sql.exec(`
+      ALTER TABLE mail_messages ADD COLUMN recent INTEGER NOT NULL DEFAULT 0;
+      UPDATE mail_messages SET recent = uid > 4;
+      CREATE INDEX mail_messages_recent ON mail_messages (mailbox_id, uid) WHERE recent = 1;
+      ALTER TABLE mail_mailboxes DROP COLUMN recent_after;
+    `);
+    temp.store.close();
+    const store = await DocumentStore.open(temp.file, temp.secret);
+    close = () => {
+      store.close();
+      temp.close();
+    };
+    const reopened = Account.open(store).requireMailbox("INBOX");
+    expect(reopened.counts().recent).toBe(2);
+    expect(reopened.claimRecent()).toEqual([5, 6]);
+    expect(store.sql.prepare("SELECT 1 FROM pragma_table_info('mail_messages') WHERE name = 'recent'").get()).toBeUndefined();
   });
 
   it("sets, adds and removes flags with MODSEQ increments and UNCHANGEDSINCE", async () => {

@@ -175,7 +175,6 @@ export const fetch = defineCommand({
       throw new ParseError("VANISHED needs UID FETCH, CHANGEDSINCE and an ENABLEd QRESYNC");
     }
     if (plan.changedSince !== undefined || plan.items.some((item) => item.kind === "MODSEQ")) session.condstoreActive = true;
-    const uids = selected.resolve(set, command.uid);
     if (plan.vanished) reportVanished(session, selected, set, plan.changedSince!);
     // The header sync of every client: read the headers with the rows.
     const asksTopHeader = plan.items.some(
@@ -183,12 +182,19 @@ export const fetch = defineCommand({
         item.kind === "RFC822.HEADER" || (item.kind === "section" && item.section.part.length === 0 && item.section.text?.startsWith("HEADER")),
     );
     let missing = false;
-    let targets = uids;
-    if (plan.changedSince !== undefined) {
+    let targets: readonly number[];
+    if (plan.changedSince === undefined) targets = selected.resolve(set, command.uid);
+    else {
       // Only messages changed after CHANGEDSINCE are answered, usually a few:
-      // take them from the MODSEQ index instead of reading every message.
-      targets = selected.mailbox.uidsChangedSince(plan.changedSince).filter((uid) => sortedIncludes(uids, uid));
-      if (!command.uid) missing = anyGone(selected.mailbox.uids(), uids);
+      // take them from the MODSEQ index and test them against the set,
+      // rather than list every message the set names.
+      const changed = selected.mailbox.uidsChangedSince(plan.changedSince);
+      if (command.uid) targets = changed.filter(selected.uidSetIncludes(set));
+      else {
+        const uids = selected.resolve(set, false);
+        targets = changed.filter((uid) => sortedIncludes(uids, uid));
+        missing = anyGone(selected.mailbox.uids(), uids);
+      }
     }
     const shape = fetchShape(plan, command.uid);
     const out = new FetchOutput(session);
