@@ -129,9 +129,14 @@ export class SelectedMailbox {
     return low;
   }
 
-  /** Forget pending flag notices this session's own STORE already reported. */
-  acknowledgeFlags(uids: Iterable<number>): void {
-    for (const uid of uids) this.pendingFlags.delete(uid);
+  /** The client has been told these messages' flags as they stood at these
+   * MODSEQs: pending notices of changes up to then would only repeat them. A
+   * later change (made while a long FETCH let others run) is still told. */
+  acknowledgeFlags(told: Iterable<{ uid: number; modseq: number }>): void {
+    for (const { uid, modseq } of told) {
+      const pending = this.pendingFlags.get(uid);
+      if (pending && pending.modseq <= modseq) this.pendingFlags.delete(uid);
+    }
   }
 
   /** Writes what changed since the last flush: EXPUNGE (or VANISHED) when

@@ -96,9 +96,11 @@ export class Mailbox {
            coalesce(sum(m.deleted), 0) AS deleted, coalesce(sum(m.size), 0) AS size
          FROM mail_messages m JOIN mail_mailboxes b USING (mailbox_id) WHERE m.mailbox_id = ?`,
       ),
-      uidsChangedSince: sql.prepare<[string, number], { uid: number }>(
-        "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-      ),
+      messagesChangedSince: sql
+        .prepare<[string, number], MessageColumns>(
+          `SELECT ${MESSAGE_COLUMNS} FROM mail_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`,
+        )
+        .raw(),
       changedSince: sql.prepare<[string, number], { uid: number; flags: string; modseq: number }>(
         "SELECT uid, flags, modseq FROM mail_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
       ),
@@ -323,10 +325,10 @@ export class Mailbox {
     });
   }
 
-  /** UIDs of the messages added or changed after `modseq`, ascending, from
-   * the MODSEQ index (CHANGEDSINCE): no other message is read. */
-  uidsChangedSince(modseq: number): number[] {
-    return this.q.uidsChangedSince.all(this.id, modseq).map((row) => row.uid);
+  /** The messages added or changed after `modseq`, ascending, through the
+   * MODSEQ index (CHANGEDSINCE): no other message is read. */
+  messagesChangedSince(modseq: number): Message[] {
+    return this.q.messagesChangedSince.all(this.id, modseq).map((row) => this.message(row));
   }
 
   /** Flag changes and expunges after `modseq` (CONDSTORE / QRESYNC). */

@@ -76,6 +76,32 @@ describe("IMAP fast paths", () => {
     raw.close();
   });
 
+  it("still tells of a change that lands after a CHANGEDSINCE FETCH read its messages", async () => {
+    const { imap, raw } = await loggedIn();
+    const inbox = imap.account.requireMailbox("INBOX");
+    for (let n = 1; n <= 450; n++) inbox.add(plainMessage(n));
+    await raw.command("s", "SELECT INBOX (CONDSTORE)");
+    const base = inbox.highestModseq;
+    inbox.updateFlags(inbox.uids(), "add", ["\\Flagged"]);
+    // The FETCH reads all changed messages at once, then writes them in
+    // batches with other sessions let in between: one of those changes 400.
+    const readAll = inbox.messagesChangedSince.bind(inbox);
+    inbox.messagesChangedSince = (modseq) => {
+      const read = readAll(modseq);
+      inbox.updateFlags([400], "add", ["$Late"]);
+      return read;
+    };
+    const reply = await raw.command("c", `UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${base})`);
+    const about400 = reply.split("\r\n").filter((line) => line.startsWith("* 400 FETCH"));
+    // As read, then the later change, before the command completes.
+    expect(about400).toEqual([
+      expect.stringMatching(/^\* 400 FETCH \(UID 400 FLAGS \(\\Flagged \\Recent\) MODSEQ/),
+      `* 400 FETCH (UID 400 FLAGS (\\Flagged $Late \\Recent) MODSEQ (${inbox.get(400)!.modseq}))`,
+    ]);
+    expect(reply).toMatch(/c OK/);
+    raw.close();
+  });
+
   it("reports EXPUNGEISSUED for a CHANGEDSINCE FETCH by sequence over a message expunged elsewhere", async () => {
     const { imap, raw } = await loggedIn();
     const inbox = imap.account.requireMailbox("INBOX");

@@ -106,7 +106,6 @@ function fetchResponse(
     const result = selected.mailbox.updateFlags([message.uid], "add", ["\\Seen"]);
     flags = result.updated[0]?.flags ?? flags;
     modseq = result.updated[0]?.modseq ?? modseq;
-    selected.acknowledgeFlags([message.uid]);
     flagsAsked = true;
   }
 
@@ -153,8 +152,7 @@ function fetchResponse(
   }
   if (flagsAsked) {
     add("FLAGS", encodeFlags(flags, selected.isRecent(message.uid)));
-    // These flags are current: a pending notice of an earlier change would only repeat them.
-    selected.acknowledgeFlags([message.uid]);
+    selected.acknowledgeFlags([{ uid: message.uid, modseq }]);
   }
   if (session.condstoreActive && !shape.asksModseq) add("MODSEQ", `(${modseq})`);
   out.add(text + ")\r\n");
@@ -181,34 +179,39 @@ export const fetch = defineCommand({
       (item) =>
         item.kind === "RFC822.HEADER" || (item.kind === "section" && item.section.part.length === 0 && item.section.text?.startsWith("HEADER")),
     );
-    let missing = false;
-    let targets: readonly number[];
-    if (plan.changedSince === undefined) targets = selected.resolve(set, command.uid);
-    else {
-      // Only messages changed after CHANGEDSINCE are answered, usually a few:
-      // take them from the MODSEQ index and test them against the set,
-      // rather than list every message the set names.
-      const changed = selected.mailbox.uidsChangedSince(plan.changedSince);
-      if (command.uid) targets = changed.filter(selected.uidSetIncludes(set));
-      else {
-        const uids = selected.resolve(set, false);
-        targets = changed.filter((uid) => sortedIncludes(uids, uid));
-        missing = anyGone(selected.mailbox.uids(), uids);
-      }
-    }
     const shape = fetchShape(plan, command.uid);
     const out = new FetchOutput(session);
-    for (let start = 0; start < targets.length; start += FETCH_BATCH) {
-      const batch = targets.slice(start, start + FETCH_BATCH);
-      // Read per batch, after each yield, so that the flags sent are current.
-      const found = selected.mailbox.messages(batch, { headers: asksTopHeader });
-      missing ||= found.length < batch.length;
-      for (const message of found) {
-        if (plan.changedSince !== undefined && message.modseq <= plan.changedSince) continue;
-        fetchResponse(out, session, selected, message, plan, shape);
-      }
+    const respond = async (messages: readonly Message[], more: boolean) => {
+      for (const message of messages) fetchResponse(out, session, selected, message, plan, shape);
       out.flush();
-      if (start + FETCH_BATCH < targets.length) await session.yieldToOthers();
+      if (more) await session.yieldToOthers();
+    };
+    let missing = false;
+    if (plan.changedSince === undefined) {
+      const uids = selected.resolve(set, command.uid);
+      for (let start = 0; start < uids.length; start += FETCH_BATCH) {
+        const batch = uids.slice(start, start + FETCH_BATCH);
+        // Read per batch, after each yield, so that a big FETCH is never held
+        // in memory whole and the flags sent are current.
+        const found = selected.mailbox.messages(batch, { headers: asksTopHeader });
+        missing ||= found.length < batch.length;
+        await respond(found, start + FETCH_BATCH < uids.length);
+      }
+    } else {
+      // Only messages changed after CHANGEDSINCE are answered, usually a few:
+      // read them through the MODSEQ index and test them against the set,
+      // rather than list every message the set names.
+      let named: (uid: number) => boolean;
+      if (command.uid) named = selected.uidSetIncludes(set);
+      else {
+        const uids = selected.resolve(set, false);
+        named = (uid) => sortedIncludes(uids, uid);
+        missing = anyGone(selected.mailbox.uids(), uids);
+      }
+      const changed = selected.mailbox.messagesChangedSince(plan.changedSince).filter((message) => named(message.uid));
+      for (let start = 0; start < changed.length; start += FETCH_BATCH) {
+        await respond(changed.slice(start, start + FETCH_BATCH), start + FETCH_BATCH < changed.length);
+      }
     }
     // Messages expunged by another session are still numbered here until the
     // EXPUNGE notice can be sent; their data is gone (RFC 2180 4.1.2).

@@ -43,7 +43,7 @@ export const store = defineCommand({
     const result = selected.mailbox.updateFlags(uids, mode, flags, unchangedSince);
     const modified = new Set(result.modified);
     // Our own change is answered here, not again as an unsolicited FETCH.
-    selected.acknowledgeFlags(result.updated.map((change) => change.uid));
+    selected.acknowledgeFlags(result.updated);
     const updated = new Map(result.updated.map((change) => [change.uid, change]));
     for (const uid of uids) {
       if (modified.has(uid)) continue;
