@@ -21,6 +21,9 @@ export type MessageRow = {
   modseq: number;
 };
 
+/** What names a message's content, for the Message that reads it. */
+export type MessageIdentity = { msgHash: string; messageId: string | null };
+
 export type FlagChange = { uid: number; flags: string[]; modseq: number };
 
 /** Events per mailbox id, delivered after the transaction commits. */
@@ -149,6 +152,9 @@ export class MailIndex {
       forgetHeaders: sql.prepare(
         `DELETE FROM ${HEADERS_TABLE} WHERE (mailbox_id, uid) IN (SELECT mailbox_id, uid FROM mail_messages WHERE msg_hash = ?)`,
       ),
+      identity: sql.prepare<[string, number], MessageIdentity>(
+        "SELECT msg_hash AS msgHash, message_id AS messageId FROM mail_messages WHERE mailbox_id = ? AND uid = ?",
+      ),
       topHeader: sql.prepare<[string, number], { header: string }>(
         `SELECT header FROM ${HEADERS_TABLE} WHERE mailbox_id = ? AND uid = ?`,
       ),
@@ -183,6 +189,10 @@ export class MailIndex {
     store.onApply((change) => this.apply(change));
     // A store written before the header table existed has it filled once.
     if (!this.q.isBuilt.get(HEADERS_TABLE)) this.rebuildHeaders();
+  }
+
+  identity(mailboxId: string, uid: number): MessageIdentity | undefined {
+    return this.q.identity.get(mailboxId, uid);
   }
 
   /** The top-level header block of a message, exactly as stored (with its

@@ -80,9 +80,16 @@ export class Mailbox {
         )
         .raw(),
       // The top-level headers of a range, for a header sync: one statement
-      // for a whole batch, not one each. Read apart from the rows and matched
-      // by UID, as both tables are then walked in order; a join looks up each
-      // header by its key.
+      // for a whole batch, not one each, read apart from the rows as both
+      // tables are then walked in order (a join looks up each header by its
+      // key). Just the headers when every message has one, as nearly always
+      // (an array per row cost as much as reading the headers); with their
+      // UIDs otherwise.
+      headers: sql
+        .prepare<[string, number, number], string>(
+          `SELECT header FROM mail_top_headers WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
+        )
+        .pluck(),
       headerRange: sql
         .prepare<[string, number, number], [uid: number, header: string]>(
           `SELECT uid, header FROM mail_top_headers WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
@@ -190,6 +197,11 @@ export class Mailbox {
   range(first: number, last: number, options: MessagesOptions = {}): Message[] {
     const rows = this.q.range.all(this.id, first, last);
     if (!options.headers) return rows.map((row) => this.message(row));
+    // A header row exists only beside its message row, and both reads see the
+    // same state (nothing runs between them): as many headers as rows means
+    // one for each, in the same order.
+    const plain = this.q.headers.all(this.id, first, last);
+    if (plain.length === rows.length) return rows.map((row, i) => this.message(row, plain[i]));
     const headers = this.q.headerRange.all(this.id, first, last);
     let next = 0;
     return rows.map((row) => {

@@ -2,7 +2,7 @@
 // lazy access to the stored MIME tree and leaf bodies.
 import type { MimeNode } from "../../shared/documents";
 import type { DocumentStore } from "../store/document-store";
-import type { MailIndex } from "./mail-index";
+import type { MailIndex, MessageIdentity } from "./mail-index";
 import { contentIdFor, headerIdFor } from "./mail-index";
 import { bodyChunks, joinChunks } from "./mime-split";
 
@@ -14,18 +14,12 @@ export class MissingPartError extends Error {
 }
 
 /** The columns of mail_messages a Message is made from, in the order of
- * MessageColumns. Read as arrays (the driver's raw mode): building an object
- * per row in the driver cost more than the rest of reading a header sync's rows. */
-export const MESSAGE_COLUMNS = "uid, flags, internal_date, size, modseq, msg_hash, message_id";
-export type MessageColumns = [
-  uid: number,
-  flags: string,
-  internalDate: number,
-  size: number,
-  modseq: number,
-  msgHash: string,
-  messageId: string | null,
-];
+ * MessageColumns: what a FETCH of flags and headers needs, read as arrays
+ * (the driver's raw mode); building an object per row in the driver, or
+ * reading the long hash and Message-ID strings too, cost as much again as
+ * the rest of reading a header sync's rows. The rest is read when asked for. */
+export const MESSAGE_COLUMNS = "uid, flags, internal_date, size, modseq";
+export type MessageColumns = [uid: number, flags: string, internalDate: number, size: number, modseq: number];
 
 export class Message {
   readonly uid: number;
@@ -33,15 +27,14 @@ export class Message {
   readonly flags: readonly string[];
   readonly internalDate: Date;
   readonly size: number;
-  readonly messageId: string | null;
-  readonly msgHash: string;
+  private identity: MessageIdentity | undefined;
   private root: MimeNode | undefined;
 
   constructor(
     private readonly store: DocumentStore,
     private readonly index: MailIndex,
     private readonly mailboxId: string,
-    [uid, flags, internalDate, size, modseq, msgHash, messageId]: MessageColumns,
+    [uid, flags, internalDate, size, modseq]: MessageColumns,
     /** The top-level header as latin1 text, when the caller read it with the row. */
     private topHeader?: string,
   ) {
@@ -50,8 +43,21 @@ export class Message {
     this.flags = JSON.parse(flags) as string[];
     this.internalDate = new Date(internalDate);
     this.size = size;
-    this.messageId = messageId;
-    this.msgHash = msgHash;
+  }
+
+  private identify(): MessageIdentity {
+    this.identity ??= this.index.identity(this.mailboxId, this.uid);
+    if (!this.identity) throw new Error(`message ${this.uid} is no longer in its mailbox (expunged since it was read)`);
+    return this.identity;
+  }
+
+  /** The SHA-256 of the message's bytes (its content address). */
+  get msgHash(): string {
+    return this.identify().msgHash;
+  }
+
+  get messageId(): string | null {
+    return this.identify().messageId;
   }
 
   /** The MIME tree: every entity's exact header bytes and body layout. */
