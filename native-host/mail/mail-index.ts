@@ -33,6 +33,9 @@ export type MailboxEvents = {
   expunged: [uids: number[]];
 };
 
+/** Whether a flags column (a JSON array) holds a keyword: see the index below. */
+export const HAS_KEYWORD = `(flags GLOB '*[[,]"[^\\]*' OR flags GLOB '*[[,]"\\[^\\]*')`;
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS mail_mailboxes (
     mailbox_id TEXT PRIMARY KEY,
@@ -60,6 +63,15 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS mail_messages_by_hash ON mail_messages (msg_hash);
   CREATE INDEX IF NOT EXISTS mail_messages_by_message_id ON mail_messages (mailbox_id, message_id);
   CREATE INDEX IF NOT EXISTS mail_messages_by_modseq ON mail_messages (mailbox_id, modseq);
+  -- SELECT lists every UID: read from this index, a few pages, rather than
+  -- from the table, where the rows are wide and each page must be decrypted.
+  CREATE INDEX IF NOT EXISTS mail_messages_uids ON mail_messages (mailbox_id, uid);
+  -- SELECT also lists the keywords in use: only messages with one are in
+  -- this index. flags is a JSON array of strings; an element that does not
+  -- start with an escaped backslash (a system flag) is a keyword, and since
+  -- quotes inside strings are escaped, [" or ," begins an element.
+  CREATE INDEX IF NOT EXISTS mail_messages_keyworded ON mail_messages (mailbox_id, flags)
+    WHERE ${HAS_KEYWORD};
   -- Every SELECT asks for the first unseen message: this partial index holds
   -- just the unseen rows, so it does not read every message (in a big
   -- mailbox nearly all are seen).

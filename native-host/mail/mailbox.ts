@@ -10,6 +10,7 @@ import {
   type MailboxEvents,
   type MailIndex,
   type MessageRow,
+  HAS_KEYWORD,
   contentIdFor,
   flagsIdFor,
   headerIdFor,
@@ -57,7 +58,7 @@ export class Mailbox {
       ),
       claimRecent: sql.prepare<[string]>("UPDATE mail_mailboxes SET recent_after = uid_next - 1 WHERE mailbox_id = ?"),
       uidsAfter: sql.prepare<[string, number], number>("SELECT uid FROM mail_messages WHERE mailbox_id = ? AND uid > ? ORDER BY uid").pluck(),
-      uids: sql.prepare<[string], { uid: number }>("SELECT uid FROM mail_messages WHERE mailbox_id = ? ORDER BY uid"),
+      uids: sql.prepare<[string], number>("SELECT uid FROM mail_messages WHERE mailbox_id = ? ORDER BY uid").pluck(),
       byUid: sql.prepare<[string, number], MessageRow>("SELECT * FROM mail_messages WHERE mailbox_id = ? AND uid = ?"),
       byMetaId: sql.prepare<[string], MessageRow>("SELECT * FROM mail_messages WHERE meta_id = ?"),
       message: sql
@@ -115,8 +116,8 @@ export class Mailbox {
         "SELECT uid FROM mail_expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
       ),
       keywords: sql.prepare<[string], { flag: string }>(
-        `SELECT DISTINCT json_each.value AS flag FROM mail_messages, json_each(mail_messages.flags)
-         WHERE mailbox_id = ? AND json_each.value NOT LIKE '\\%' ORDER BY flag`,
+        `SELECT DISTINCT json_each.value AS flag FROM mail_messages INDEXED BY mail_messages_keyworded, json_each(mail_messages.flags)
+         WHERE mailbox_id = ? AND ${HAS_KEYWORD} AND json_each.value NOT LIKE '\\%' ORDER BY flag`,
       ),
       firstUnseen: sql.prepare<[string], { uid: number }>(
         "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND seen = 0 ORDER BY uid LIMIT 1",
@@ -167,7 +168,7 @@ export class Mailbox {
   uids(): readonly number[] {
     if (!this.uidCache) {
       // Read outside a transaction only: inside one, later writes could still change it.
-      const uids = this.q.uids.all(this.id).map((row) => row.uid);
+      const uids = this.q.uids.all(this.id);
       if (this.store.currentTransaction() !== 0) return uids;
       this.uidCache = uids;
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { Account, MailboxError } from "../../native-host/mail/account";
-import type { FlagChange } from "../../native-host/mail/mail-index";
+import { type FlagChange, HAS_KEYWORD, flagsIdFor, metaIdFor } from "../../native-host/mail/mail-index";
 import { DocumentStore } from "../../native-host/store/document-store";
 import { messageWithAttachment, plainMessage } from "../helpers/messages";
 import { openTempAccount } from "../helpers/temp-store";
@@ -94,6 +94,23 @@ describe("mailbox", () => {
     expect(inbox.counts().recent).toBe(1);
     expect(inbox.claimRecent()).toEqual([3]);
     expect(account.requireMailbox("Archive").claimRecent()).toEqual([1]);
+  });
+
+  it("lists the keywords in use through its index, whatever characters a synced flags document holds", async () => {
+    const { account, store } = await setup();
+    const inbox = account.requireMailbox("INBOX");
+    // Flags as another device's documents may bring them: the index must
+    // tell keywords from system flags in the JSON text however they are escaped.
+    const flagLists = [["\\Seen"], ["$Done", "\\Flagged"], ["\\Seen", 'b,"c'], ['"quoted'], ["\u0001ctl"], ["\\Draft", "[x", "é"], []];
+    flagLists.forEach((flags, i) => {
+      const uid = inbox.add(plainMessage(i + 1)).uid;
+      const msgHash = inbox.get(uid)!.msgHash;
+      store.put("flags", flagsIdFor(metaIdFor(inbox.id, msgHash)), { mailbox: inbox.id, msgHash, flags, internalDate: 0 });
+    });
+    const expected = [...new Set(flagLists.flat().filter((flag) => !flag.startsWith("\\")))].sort();
+    expect(inbox.keywords()).toEqual(expected);
+    const keyworded = store.sql.prepare("SELECT count(*) AS n FROM mail_messages INDEXED BY mail_messages_keyworded WHERE mailbox_id = ? AND " + HAS_KEYWORD);
+    expect((keyworded.get(inbox.id) as { n: number }).n).toBe(flagLists.filter((flags) => flags.some((flag) => !flag.startsWith("\\"))).length);
   });
 
   it("keeps \\Recent across the change from a column per message to one mark per mailbox", async () => {
