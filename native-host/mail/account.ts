@@ -155,7 +155,7 @@ export class Account {
   private view(id: string): Mailbox {
     let mailbox = this.views.get(id);
     if (!mailbox) {
-      mailbox = new Mailbox(id, this.store, this.index);
+      mailbox = new Mailbox(id, this.store, this.index, () => this.list().find((info) => info.id === id));
       this.views.set(id, mailbox);
     }
     return mailbox;

@@ -50,6 +50,8 @@ export class Mailbox {
     readonly id: string,
     private readonly store: DocumentStore,
     private readonly index: MailIndex,
+    /** The mailbox document's content as the account's cached list has it. */
+    private readonly describe: () => MailboxContent | undefined,
   ) {
     const sql = store.sql;
     this.q = {
@@ -139,9 +141,9 @@ export class Mailbox {
   }
 
   private get doc(): MailboxContent {
-    const doc = this.store.get(this.id, "mailbox");
-    if (!doc?.content) throw new Error(`mailbox ${this.id} no longer exists`);
-    return doc.content;
+    const content = this.describe();
+    if (!content) throw new Error(`mailbox ${this.id} no longer exists`);
+    return content;
   }
 
   get name(): string {

@@ -210,7 +210,10 @@ export const fetch = defineCommand({
       }
       const changed = selected.mailbox.messagesChangedSince(plan.changedSince).filter((message) => named(message.uid));
       for (let start = 0; start < changed.length; start += FETCH_BATCH) {
-        await respond(changed.slice(start, start + FETCH_BATCH), start + FETCH_BATCH < changed.length);
+        let batch = changed.slice(start, start + FETCH_BATCH);
+        // After a yield, read again: a message may have changed or gone meanwhile.
+        if (start > 0) batch = selected.mailbox.messages(batch.map((message) => message.uid), { headers: asksTopHeader });
+        await respond(batch, start + FETCH_BATCH < changed.length);
       }
     }
     // Messages expunged by another session are still numbered here until the
