@@ -62,7 +62,11 @@ const SCHEMA = `
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS mail_messages_by_hash ON mail_messages (msg_hash);
   CREATE INDEX IF NOT EXISTS mail_messages_by_message_id ON mail_messages (mailbox_id, message_id);
-  CREATE INDEX IF NOT EXISTS mail_messages_by_modseq ON mail_messages (mailbox_id, modseq);
+  -- CHANGEDSINCE and QRESYNC read the messages changed after a MODSEQ, and
+  -- Message's columns, from this index alone: the few changed rows lie
+  -- scattered over the table. (Its first form held the MODSEQ alone.)
+  DROP INDEX IF EXISTS mail_messages_by_modseq;
+  CREATE INDEX IF NOT EXISTS mail_messages_changes ON mail_messages (mailbox_id, modseq, flags, internal_date, size);
   -- SELECT lists every UID: read from this index, a few pages, rather than
   -- from the table, where the rows are wide and each page must be decrypted.
   CREATE INDEX IF NOT EXISTS mail_messages_uids ON mail_messages (mailbox_id, uid);
