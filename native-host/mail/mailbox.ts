@@ -26,7 +26,7 @@ export type AddResult = { uid: number; existed: boolean };
 export type CopyResult = { from: number; to: number }[];
 export type MailboxCounts = { messages: number; unseen: number; recent: number; deleted: number; size: number };
 export type FlagUpdate = { updated: FlagChange[]; modified: number[] };
-/** headers: read the messages' top-level headers along, in the same statement. */
+/** headers: read the messages' top-level headers along, for the whole batch at once. */
 export type MessagesOptions = { headers?: boolean };
 export type Changes = { changed: FlagChange[]; expunged: number[] };
 
@@ -196,7 +196,7 @@ export class Mailbox {
   }
 
   /** Messages with UIDs in [first, last], ascending. With `headers`, their
-   * top-level headers are read along (for many headerBytes() calls). */
+   * top-level headers are read along (for many headerText() calls). */
   range(first: number, last: number, options: MessagesOptions = {}): Message[] {
     const rows = this.q.range.all(this.id, first, last);
     if (!options.headers) return rows.map((row) => this.message(row));

@@ -79,11 +79,6 @@ export class Message {
     return this.topHeader;
   }
 
-  /** headerText() as bytes. */
-  headerBytes(): Buffer {
-    return Buffer.from(this.headerText(), "latin1");
-  }
-
   /** One leaf body by its hash, still transfer-encoded. */
   leaf(hash: string): Uint8Array {
     const doc = this.store.get(contentIdFor(hash), "content");

@@ -81,7 +81,7 @@ describe("mailbox", () => {
     expect(message.internalDate).toEqual(date);
     expect(message.size).toBe(plainMessage(1).length);
     expect(message.raw().equals(plainMessage(1))).toBe(true);
-    expect(message.headerBytes().toString()).toMatch(/^From: Sender 1.*\r\n\r\n$/s);
+    expect(message.headerText()).toMatch(/^From: Sender 1.*\r\n\r\n$/s);
     expect(inbox.bySequence(2)?.uid).toBe(2);
     expect(inbox.bySequence(3)).toBeUndefined();
     expect(inbox.byMessageId("<msg2@example.org>").map((m) => m.uid)).toEqual([2]);
