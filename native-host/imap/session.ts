@@ -105,10 +105,12 @@ export class ImapSession {
   }
 
   /** Queues response bytes. They reach the socket in batches: once
-   * OUTPUT_FLUSH_BYTES are waiting, and in any case as soon as the current
-   * synchronous run ends (a microtask), so nothing waits on a timer. One
-   * socket write per response line made a big FETCH mostly system calls and
-   * tiny TCP segments (the socket has Nagle off). */
+   * OUTPUT_FLUSH_BYTES are waiting, when a command is answered, and otherwise
+   * (IDLE notices, the greeting) once the event loop has run what is ready
+   * (setImmediate, not a timer). One socket write per response line made a
+   * big FETCH mostly system calls and tiny TCP segments (the socket has Nagle
+   * off); a flush per microtask still split most replies in two, the
+   * untagged lines and then the tagged one after the command's await. */
   write(data: string | Buffer): void {
     if (this.closed) return;
     // Strings go out as UTF-8, as socket.write(string) would send them.
@@ -124,7 +126,7 @@ export class ImapSession {
     if (this.outputBytes >= OUTPUT_FLUSH_BYTES) this.flushOutput();
     else if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         this.flushQueued = false;
         this.flushOutput();
       });
@@ -219,6 +221,8 @@ export class ImapSession {
     try {
       await this.executeParsed(raw);
     } finally {
+      // The reply, untagged lines and tagged line, goes out in one write.
+      this.flushOutput();
       if (!this.closed && this.state !== "logout") this.armAutologout();
     }
   }
