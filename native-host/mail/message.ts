@@ -21,12 +21,28 @@ export class MissingPartError extends Error {
 export const MESSAGE_COLUMNS = "uid, flags, internal_date, size, modseq";
 export type MessageColumns = [uid: number, flags: string, internalDate: number, size: number, modseq: number];
 
+/** Flag lists parsed from their JSON, shared: a mailbox holds few distinct
+ * ones, and parsing one per message was a tenth of a header sync. Frozen, as
+ * every message with that list gets the same array. */
+const parsedFlags = new Map<string, readonly string[]>();
+const PARSED_FLAGS_MAX = 1000;
+
+function flagsFrom(json: string): readonly string[] {
+  let flags = parsedFlags.get(json);
+  if (!flags) {
+    if (parsedFlags.size >= PARSED_FLAGS_MAX) parsedFlags.clear();
+    flags = Object.freeze(JSON.parse(json) as string[]);
+    parsedFlags.set(json, flags);
+  }
+  return flags;
+}
+
 export class Message {
   readonly uid: number;
   readonly modseq: number;
   readonly flags: readonly string[];
-  readonly internalDate: Date;
   readonly size: number;
+  private readonly internalTime: number;
   private identity: MessageIdentity | undefined;
   private root: MimeNode | undefined;
 
@@ -40,9 +56,13 @@ export class Message {
   ) {
     this.uid = uid;
     this.modseq = modseq;
-    this.flags = JSON.parse(flags) as string[];
-    this.internalDate = new Date(internalDate);
+    this.flags = flagsFrom(flags);
+    this.internalTime = internalDate;
     this.size = size;
+  }
+
+  get internalDate(): Date {
+    return new Date(this.internalTime);
   }
 
   private identify(): MessageIdentity {
