@@ -37,3 +37,7 @@ export const INCOMING_PAGE_SIZE = 10;
  * few thousand messages. 64 MB covers the header sync of about 80,000
  * messages; the cache only grows as far as pages are read. */
 export const STORE_PAGE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** How long opening a store waits for another process to let go of it (a
+ * daemon that is still shutting down) before saying the store is in use. */
+export const STORE_BUSY_TIMEOUT_MS = 2000;

@@ -6,7 +6,7 @@ import Database from "better-sqlite3-multiple-ciphers";
 import { toHex } from "../../shared/bytes";
 import { deriveLocalStoreKey } from "../../shared/crypto/subkeys";
 import { type ContentOf, type Doc, type DocType, decodeContent, encodeContent, isDocType } from "../../shared/documents";
-import { STORE_PAGE_CACHE_BYTES } from "../limits";
+import { STORE_BUSY_TIMEOUT_MS, STORE_PAGE_CACHE_BYTES } from "../limits";
 import { HybridClock } from "./hybrid-clock";
 
 export type SqlDatabase = Database.Database;
@@ -22,6 +22,13 @@ export class StoreLockedError extends Error {
   constructor(file: string) {
     super(`the store ${file} could not be opened with this key (wrong secret or not a store)`);
     this.name = "StoreLockedError";
+  }
+}
+
+export class StoreBusyError extends Error {
+  constructor(file: string) {
+    super(`the store ${file} is in use by another process (is another Bitmask daemon running?)`);
+    this.name = "StoreBusyError";
   }
 }
 
@@ -77,14 +84,21 @@ export class DocumentStore {
   /** Opens (or creates) the store file with the raw key derived from the storage secret. */
   static async open(file: string, storageSecret: Uint8Array): Promise<DocumentStore> {
     const key = await deriveLocalStoreKey(storageSecret);
-    const sql = new Database(file);
+    const sql = new Database(file, { timeout: STORE_BUSY_TIMEOUT_MS });
     try {
       sql.pragma("cipher = 'sqlcipher'");
       sql.pragma("legacy = 4");
       sql.pragma(`key = "x'${toHex(key)}'"`);
+      // One daemon owns a store: the lock is taken at the first read and kept
+      // until close, so a second process cannot interleave its writes (two
+      // daemons would both take the same incoming mail), and no statement
+      // pays for taking and dropping file locks (three system calls each).
+      // Set before the first read, WAL then keeps its index in memory.
+      sql.pragma("locking_mode = EXCLUSIVE");
       sql.prepare("SELECT count(*) FROM sqlite_master").get();
-    } catch {
+    } catch (error) {
       sql.close();
+      if ((error as { code?: string }).code === "SQLITE_BUSY") throw new StoreBusyError(file);
       throw new StoreLockedError(file);
     }
     sql.pragma("journal_mode = WAL");

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { DocumentStore, StoreLockedError } from "../../native-host/store/document-store";
+import { DocumentStore, StoreBusyError, StoreLockedError } from "../../native-host/store/document-store";
 import { openTempStore } from "../helpers/temp-store";
 
 let close = () => {};
@@ -64,5 +64,20 @@ describe("document store", () => {
     const again = await DocumentStore.open(temp.file, temp.secret);
     expect(again.get("b1", "mailbox")?.content?.name).toBe("A");
     again.close();
+  });
+
+  it("belongs to one opener at a time, and says so to a second one", async () => {
+    const temp = await openTempStore();
+    close = temp.close;
+    temp.store.put("mailbox", "b1", mailbox("A"));
+    const second = DocumentStore.open(temp.file, temp.secret);
+    await expect(second).rejects.toBeInstanceOf(StoreBusyError);
+    await expect(second).rejects.toThrow(/in use by another process/);
+    // The owner goes on undisturbed, and the next opener gets the store once it is closed.
+    temp.store.put("mailbox", "b2", mailbox("B"));
+    temp.store.close();
+    const next = await DocumentStore.open(temp.file, temp.secret);
+    expect(next.get("b2", "mailbox")?.content?.name).toBe("B");
+    next.close();
   });
 });
