@@ -24,6 +24,7 @@ import { splitMessage } from "./mime-split";
 export type AddOptions = { flags?: string[]; internalDate?: Date };
 export type AddResult = { uid: number; existed: boolean };
 export type CopyResult = { from: number; to: number }[];
+export type MailboxSummary = { uidNext: number; highestModseq: number; firstUnseenUid: number | undefined };
 export type MailboxCounts = { messages: number; unseen: number; recent: number; deleted: number; size: number };
 export type FlagUpdate = { updated: FlagChange[]; modified: number[] };
 /** headers: read the messages' top-level headers along, for the whole batch at once. */
@@ -121,9 +122,13 @@ export class Mailbox {
         `SELECT DISTINCT json_each.value AS flag FROM mail_messages INDEXED BY mail_messages_keyworded, json_each(mail_messages.flags)
          WHERE mailbox_id = ? AND ${HAS_KEYWORD} AND json_each.value NOT LIKE '\\%' ORDER BY flag`,
       ),
-      firstUnseen: sql.prepare<[string], { uid: number }>(
-        "SELECT uid FROM mail_messages WHERE mailbox_id = ? AND seen = 0 ORDER BY uid LIMIT 1",
-      ),
+      // One statement, not three: SELECT asks for all of it, and each
+      // statement costs its own read transaction.
+      summary: sql.prepare<[string], [uidNext: number, highestModseq: number, firstUnseenUid: number | null]>(
+        `SELECT uid_next, highest_modseq,
+           (SELECT uid FROM mail_messages m WHERE m.mailbox_id = b.mailbox_id AND seen = 0 ORDER BY uid LIMIT 1)
+         FROM mail_mailboxes b WHERE mailbox_id = ?`,
+      ).raw(),
     };
     // Keep the UID list and keywords in step with every source of change.
     const invalidate = () => {
@@ -370,8 +375,10 @@ export class Mailbox {
     return [...this.keywordCache];
   }
 
-  firstUnseenUid(): number | undefined {
-    return this.q.firstUnseen.get(this.id)?.uid;
+  /** The next UID, the highest MODSEQ and the first unseen message, read together. */
+  summary(): MailboxSummary {
+    const [uidNext, highestModseq, firstUnseenUid] = this.q.summary.get(this.id) ?? [1, 1, null];
+    return { uidNext, highestModseq, firstUnseenUid: firstUnseenUid ?? undefined };
   }
 
   /** \Recent belongs to the first session that sees a message: this returns

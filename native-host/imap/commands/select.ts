@@ -55,12 +55,12 @@ function openMailbox(session: ImapSession, args: SelectArgs, readOnly: boolean) 
   session.untagged(`OK [PERMANENTFLAGS (${readOnly ? "" : [SYSTEM_FLAG_LIST, ...keywords, "\\*"].join(" ")})] flags permitted`);
   session.untagged(`${selected.exists} EXISTS`);
   session.untagged(`${selected.recentCount} RECENT`);
-  const firstUnseen = mailbox.firstUnseenUid();
-  const unseenSeq = firstUnseen === undefined ? undefined : selected.sequenceOf(firstUnseen);
+  const { uidNext, highestModseq, firstUnseenUid } = mailbox.summary();
+  const unseenSeq = firstUnseenUid === undefined ? undefined : selected.sequenceOf(firstUnseenUid);
   if (unseenSeq !== undefined) session.untagged(`OK [UNSEEN ${unseenSeq}] first unseen message`);
   session.untagged(`OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid`);
-  session.untagged(`OK [UIDNEXT ${mailbox.uidNext}] predicted next UID`);
-  session.untagged(`OK [HIGHESTMODSEQ ${mailbox.highestModseq}] highest`);
+  session.untagged(`OK [UIDNEXT ${uidNext}] predicted next UID`);
+  session.untagged(`OK [HIGHESTMODSEQ ${highestModseq}] highest`);
   if (args.qresync && args.qresync.uidValidity === mailbox.uidValidity) resynchronise(session, selected, args.qresync);
   return ok(`${readOnly ? "EXAMINE" : "SELECT"} completed`, readOnly ? "READ-ONLY" : "READ-WRITE");
 }
