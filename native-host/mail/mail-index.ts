@@ -6,6 +6,7 @@ import { EventEmitter } from "node:events";
 import type { Doc, FlagsContent, HeaderContent, MetaContent } from "../../shared/documents";
 import type { DocChange, DocumentStore, SqlDatabase } from "../store/document-store";
 import { hasFlag } from "./flags";
+import { syncHeader } from "./sync-header";
 
 export type MessageRow = {
   mailbox_id: string;
@@ -112,8 +113,8 @@ function migrateRecentFlags(sql: SqlDatabase): void {
   })();
 }
 
-/** The top-level header block of every message (BODY[HEADER]), exactly as in
- * its header document, for the header sync every client runs: read from the
+/** The top-level header block of every message without its trace fields
+ * (see sync-header.ts), for the header sync every client runs: read from the
  * header documents, each message costs a random page of the big document
  * table (they lie between the content documents) and a decode of its whole
  * MIME tree. Here the rows are small and written in arrival order, so
@@ -121,11 +122,12 @@ function migrateRecentFlags(sql: SqlDatabase): void {
  * stays in its row (a WITHOUT ROWID row spills past about 1 KB), keyed like
  * mail_messages; a copy holds its own row. The header is kept as TEXT, one
  * character per byte (latin1), which is lossless and reads back as a string
- * at half the cost of a Buffer per row. Its first form (mail_headers, a BLOB)
- * is dropped: stores that had it fill this one once. */
-const HEADERS_TABLE = "mail_top_headers";
+ * at half the cost of a Buffer per row. Its earlier forms are dropped (a
+ * BLOB, then the whole header): stores that had them fill this one once. */
+const HEADERS_TABLE = "mail_sync_headers";
 const HEADERS_SCHEMA = `
   DROP TABLE IF EXISTS mail_headers;
+  DROP TABLE IF EXISTS mail_top_headers;
   CREATE TABLE IF NOT EXISTS ${HEADERS_TABLE} (
     mailbox_id TEXT NOT NULL,
     uid INTEGER NOT NULL,
@@ -171,7 +173,7 @@ export class MailIndex {
       identity: sql.prepare<[string, number], MessageIdentity>(
         "SELECT msg_hash AS msgHash, message_id AS messageId FROM mail_messages WHERE mailbox_id = ? AND uid = ?",
       ),
-      topHeader: sql.prepare<[string, number], { header: string }>(
+      syncHeader: sql.prepare<[string, number], { header: string }>(
         `SELECT header FROM ${HEADERS_TABLE} WHERE mailbox_id = ? AND uid = ?`,
       ),
       isBuilt: sql.prepare<[string], { name: string }>("SELECT name FROM mail_derived WHERE name = ?"),
@@ -211,10 +213,10 @@ export class MailIndex {
     return this.q.identity.get(mailboxId, uid);
   }
 
-  /** The top-level header block of a message, exactly as stored (with its
-   * blank line) as latin1 text, or undefined when its header document has not arrived. */
-  topHeader(mailboxId: string, uid: number): string | undefined {
-    return this.q.topHeader.get(mailboxId, uid)?.header;
+  /** A message's sync header (with its blank line) as latin1 text, or
+   * undefined when its header document has not arrived. */
+  syncHeader(mailboxId: string, uid: number): string | undefined {
+    return this.q.syncHeader.get(mailboxId, uid)?.header;
   }
 
   /** Fills the header table again from the header documents. */
@@ -223,7 +225,7 @@ export class MailIndex {
       this.store.sql.exec(`DELETE FROM ${HEADERS_TABLE}`);
       for (const row of this.q.allMessages.all()) {
         const header = this.store.get(headerIdFor(row.msg_hash), "header")?.content;
-        if (header) this.q.putHeader.run(row.mailbox_id, row.uid, header.root.header);
+        if (header) this.q.putHeader.run(row.mailbox_id, row.uid, syncHeader(header.root.header));
       }
       this.q.markBuilt.run(HEADERS_TABLE);
     });
@@ -258,7 +260,7 @@ export class MailIndex {
         if (doc.content) {
           const header = doc.content as HeaderContent;
           this.q.fillHeader.run(header.size, header.messageId, doc.id.slice(2));
-          this.q.fillHeaders.run({ header: header.root.header, msg_hash: doc.id.slice(2) });
+          this.q.fillHeaders.run({ header: syncHeader(header.root.header), msg_hash: doc.id.slice(2) });
         } else if (previous) {
           this.q.forgetHeaders.run(doc.id.slice(2));
         }
@@ -293,7 +295,7 @@ export class MailIndex {
       message_id: header?.messageId ?? null,
       modseq,
     });
-    if (header) this.q.putHeader.run(meta.mailbox, uid, header.root.header);
+    if (header) this.q.putHeader.run(meta.mailbox, uid, syncHeader(header.root.header));
     for (const part of [meta.header, ...meta.contents]) this.q.addRef.run(part, doc.id);
     this.queue(meta.mailbox).new.push(uid);
   }

@@ -91,12 +91,12 @@ export class Mailbox {
       // UIDs otherwise.
       headers: sql
         .prepare<[string, number, number], string>(
-          `SELECT header FROM mail_top_headers WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
+          `SELECT header FROM mail_sync_headers WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
         )
         .pluck(),
       headerRange: sql
         .prepare<[string, number, number], [uid: number, header: string]>(
-          `SELECT uid, header FROM mail_top_headers WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
+          `SELECT uid, header FROM mail_sync_headers WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`,
         )
         .raw(),
       deletedUids: sql.prepare<[string], { uid: number; meta_id: string }>(
@@ -187,8 +187,8 @@ export class Mailbox {
     return row && this.message(row);
   }
 
-  private message(row: MessageColumns, topHeader?: string): Message {
-    return new Message(this.store, this.index, this.id, row, topHeader);
+  private message(row: MessageColumns, syncHeader?: string): Message {
+    return new Message(this.store, this.index, this.id, row, syncHeader);
   }
 
   bySequence(sequence: number): Message | undefined {
@@ -201,7 +201,7 @@ export class Mailbox {
   }
 
   /** Messages with UIDs in [first, last], ascending. With `headers`, their
-   * top-level headers are read along (for many headerText() calls). */
+   * sync headers are read along (for a header sync: many syncHeader() calls). */
   range(first: number, last: number, options: MessagesOptions = {}): Message[] {
     const rows = this.q.range.all(this.id, first, last);
     if (!options.headers) return rows.map((row) => this.message(row));

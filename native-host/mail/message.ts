@@ -5,6 +5,7 @@ import type { DocumentStore } from "../store/document-store";
 import type { MailIndex, MessageIdentity } from "./mail-index";
 import { contentIdFor, headerIdFor } from "./mail-index";
 import { bodyChunks, joinChunks } from "./mime-split";
+import { syncHeader } from "./sync-header";
 
 export class MissingPartError extends Error {
   constructor(id: string) {
@@ -51,8 +52,8 @@ export class Message {
     private readonly index: MailIndex,
     private readonly mailboxId: string,
     [uid, flags, internalDate, size, modseq]: MessageColumns,
-    /** The top-level header as latin1 text, when the caller read it with the row. */
-    private topHeader?: string,
+    /** The sync header as latin1 text, when the caller read it with the row. */
+    private syncHeaderText?: string,
   ) {
     this.uid = uid;
     this.modseq = modseq;
@@ -91,12 +92,17 @@ export class Message {
   }
 
   /** The top-level header block, exactly as received (with its blank line),
-   * as latin1 text (one character per byte): BODY[HEADER]. Cheap: read from
-   * the local header table, not the MIME tree (which it equals), so a header
-   * sync reads no header document. */
+   * as latin1 text (one character per byte): BODY[HEADER]. */
   headerText(): string {
-    this.topHeader ??= this.root?.header ?? this.index.topHeader(this.mailboxId, this.uid) ?? this.mime().header;
-    return this.topHeader;
+    return this.mime().header;
+  }
+
+  /** The top-level header block without its trace fields (sync-header.ts),
+   * as latin1 text: what a header sync selects its fields from. Cheap: read
+   * from the local header table, so a header sync reads no header document. */
+  syncHeader(): string {
+    this.syncHeaderText ??= this.index.syncHeader(this.mailboxId, this.uid) ?? syncHeader(this.mime().header);
+    return this.syncHeaderText;
   }
 
   /** One leaf body by its hash, still transfer-encoded. */

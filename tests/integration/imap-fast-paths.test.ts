@@ -1,6 +1,7 @@
 // The IMAP server's shortcuts for big mailboxes give the same answers as the
 // long way round: batched socket writes, CHANGEDSINCE from the MODSEQ index,
-// cached keywords, the recent and unseen indexes, and the FTS join.
+// cached keywords, the recent and unseen indexes, the FTS join, and header
+// fields from the sync header (the top header without trace fields).
 import { afterEach, describe, expect, it } from "vitest";
 import { ADDRESS, startImap } from "../helpers/imap-server";
 import { messageWithAttachment, plainMessage } from "../helpers/messages";
@@ -28,6 +29,13 @@ function fetchedBodies(reply: string): Map<number, string> {
     start.lastIndex = from + length;
   }
   return bodies;
+}
+
+/** The data of a reply's first literal. */
+function firstLiteral(reply: string): string {
+  const match = /\{(\d+)\}\r\n/.exec(reply)!;
+  const from = match.index + match[0].length;
+  return reply.slice(from, from + Number(match[1]));
 }
 
 describe("IMAP fast paths", () => {
@@ -199,6 +207,35 @@ describe("IMAP fast paths", () => {
     const body = await raw.command("b", 'UID SEARCH BODY "MX3.EXAMPLE.NET"');
     expect(/\* SEARCH([\d ]*)\r\n/.exec(body)![1]!.trim().split(" ").map(Number)).toEqual(expected);
     expect(await raw.command("n", 'UID SEARCH TEXT "xylophone"')).toContain("* SEARCH\r\n");
+    raw.close();
+  });
+
+  it("serves header fields from the sync header, and trace fields and whole headers from the full one", async () => {
+    const { imap, raw } = await loggedIn();
+    const header =
+      "Received: from relay.example (relay.example [192.0.2.7])\r\n\tby mx.example.org; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+      "From: Relayed <relayed@example.net>\r\n" +
+      "DKIM-Signature: v=1; a=rsa-sha256; d=example.net;\r\n        b=QUJD\r\n" +
+      "Subject: through relays\r\n" +
+      "To: alice@example.org\r\n";
+    const message = Buffer.from(`${header}\r\nHello.\r\n`);
+    imap.account.requireMailbox("INBOX").add(message);
+    await raw.command("s", "SELECT INBOX");
+
+    const synced = await raw.command("h1", "UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (From Subject To)])");
+    expect(firstLiteral(synced)).toBe("From: Relayed <relayed@example.net>\r\nSubject: through relays\r\nTo: alice@example.org\r\n\r\n");
+    const traced = await raw.command("h2", "UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject received DKIM-SIGNATURE)])");
+    expect(firstLiteral(traced)).toBe(
+      "Received: from relay.example (relay.example [192.0.2.7])\r\n\tby mx.example.org; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+        "DKIM-Signature: v=1; a=rsa-sha256; d=example.net;\r\n        b=QUJD\r\nSubject: through relays\r\n\r\n",
+    );
+    const others = await raw.command("h3", "UID FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (Subject To)])");
+    expect(firstLiteral(others)).toBe(
+      "Received: from relay.example (relay.example [192.0.2.7])\r\n\tby mx.example.org; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+        "From: Relayed <relayed@example.net>\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.net;\r\n        b=QUJD\r\n\r\n",
+    );
+    expect(firstLiteral(await raw.command("h4", "UID FETCH 1 (BODY.PEEK[HEADER])"))).toBe(`${header}\r\n`);
+    expect(firstLiteral(await raw.command("h5", "UID FETCH 1 (RFC822.HEADER)"))).toBe(`${header}\r\n`);
     raw.close();
   });
 });

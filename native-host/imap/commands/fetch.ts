@@ -6,7 +6,7 @@ import { CommandFailure, SELECTED, defineCommand, ok } from "../command";
 import { bodyStructure } from "../fetch/body-structure";
 import { envelope } from "../fetch/envelope";
 import { type FetchItem, type FetchPlan, parseFetchPlan } from "../fetch/fetch-items";
-import { type SectionData, applyPartial, sectionBytes, sectionLabel } from "../fetch/section";
+import { type SectionData, applyPartial, sectionBytes, sectionLabel, usesSyncHeader } from "../fetch/section";
 import { OUTPUT_FLUSH_BYTES } from "../limits";
 import { formatSequenceSet, normalizeSequenceSet } from "../protocol/sequence-set";
 import { ParseError, type SequenceSet } from "../protocol/types";
@@ -174,11 +174,8 @@ export const fetch = defineCommand({
     }
     if (plan.changedSince !== undefined || plan.items.some((item) => item.kind === "MODSEQ")) session.condstoreActive = true;
     if (plan.vanished) reportVanished(session, selected, set, plan.changedSince!);
-    // The header sync of every client: read the headers with the rows.
-    const asksTopHeader = plan.items.some(
-      (item) =>
-        item.kind === "RFC822.HEADER" || (item.kind === "section" && item.section.part.length === 0 && item.section.text?.startsWith("HEADER")),
-    );
+    // The header sync of every client: read the sync headers with the rows.
+    const asksSyncHeader = plan.items.some((item) => item.kind === "section" && usesSyncHeader(item.section));
     const shape = fetchShape(plan, command.uid);
     const out = new FetchOutput(session);
     const respond = async (messages: readonly Message[], more: boolean) => {
@@ -193,7 +190,7 @@ export const fetch = defineCommand({
         const batch = uids.slice(start, start + FETCH_BATCH);
         // Read per batch, after each yield, so that a big FETCH is never held
         // in memory whole and the flags sent are current.
-        const found = selected.mailbox.messages(batch, { headers: asksTopHeader });
+        const found = selected.mailbox.messages(batch, { headers: asksSyncHeader });
         missing ||= found.length < batch.length;
         await respond(found, start + FETCH_BATCH < uids.length);
       }
@@ -212,7 +209,7 @@ export const fetch = defineCommand({
       for (let start = 0; start < changed.length; start += FETCH_BATCH) {
         let batch = changed.slice(start, start + FETCH_BATCH);
         // After a yield, read again: a message may have changed or gone meanwhile.
-        if (start > 0) batch = selected.mailbox.messages(batch.map((message) => message.uid), { headers: asksTopHeader });
+        if (start > 0) batch = selected.mailbox.messages(batch.map((message) => message.uid), { headers: asksSyncHeader });
         await respond(batch, start + FETCH_BATCH < changed.length);
       }
     }

@@ -2,6 +2,7 @@
 // out its header, a subset of header fields, its text, or its MIME header.
 import type { MimeNode } from "../../../shared/documents";
 import type { Message } from "../../mail/message";
+import { isTraceField } from "../../mail/sync-header";
 import type { SectionToken } from "../protocol/types";
 
 /** Where a part path leads: an entity, and whether it is reached as a message
@@ -56,8 +57,11 @@ export function headerFieldBlocks(header: string): { name: string; raw: string }
  * a string of its name, as a header sync matches every field of every message. */
 class FieldNames {
   private readonly byLength = new Map<number, string[]>();
+  /** Whether a trace field is named, which the sync header leaves out. */
+  readonly namesTraceField: boolean;
 
   constructor(names: readonly string[]) {
+    this.namesTraceField = names.some(isTraceField);
     for (const name of names) {
       const lower = name.toLowerCase();
       const same = this.byLength.get(lower.length) ?? [];
@@ -134,14 +138,20 @@ export function selectFields(header: string, names: readonly string[], exclude: 
   return text + "\r\n";
 }
 
+/** Whether a section is the header sync of every client: top-level fields
+ * by name, none of them a trace field, so the message's sync header (a
+ * fraction of its whole header, read without its MIME tree) has them all. */
+export function usesSyncHeader(section: SectionToken): boolean {
+  return section.part.length === 0 && section.text === "HEADER.FIELDS" && !fieldNames(section.headerFields ?? []).namesTraceField;
+}
+
 /** What a section holds: bytes, or binary text (one char per byte, latin1). */
 export type SectionData = Buffer | string;
 
 /** The bytes a section names, or null when the part does not exist. */
 export function sectionBytes(message: Message, section: SectionToken): SectionData | null {
+  if (usesSyncHeader(section)) return selectFields(message.syncHeader(), section.headerFields ?? [], false);
   if (section.part.length === 0 && section.text?.startsWith("HEADER")) {
-    // The top-level header (the header sync of every client): from the
-    // message's header text, without reading its MIME tree.
     const header = message.headerText();
     if (section.text === "HEADER") return header;
     return selectFields(header, section.headerFields ?? [], section.text === "HEADER.FIELDS.NOT");
