@@ -5,7 +5,8 @@
 // messages (the checksum proves it). Sizes are log-uniform over 2-200 KB; the
 // mix is plain text, multipart/alternative (text + HTML) and multipart/mixed
 // with base64 attachments, some of which recur across messages as logos,
-// signatures and forwarded documents do in real mailboxes.
+// signatures and forwarded documents do in real mailboxes. Top-level headers
+// carry the relays' trace and signature fields, as delivered mail does.
 import { createCipheriv, createHash } from "node:crypto";
 
 export const DEFAULT_SEED = 20_260_101;
@@ -95,6 +96,9 @@ function base64Size(length: number): number {
   return chars + Math.ceil(chars / 76) * 2;
 }
 
+const BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const HEX_DIGITS = "0123456789abcdef";
+
 type GeneratedMessage = { raw: Buffer; kind: MessageKind; date: Date };
 
 type Attachment = { name: string; contentType: string; bytes: Buffer };
@@ -149,25 +153,110 @@ class MessageGenerator {
     return `<!DOCTYPE html>\r\n<html><head><meta charset="utf-8"></head><body>\r\n${body.join("")}</body></html>\r\n`;
   }
 
-  private headers(index: number, date: Date, contentType: string): string {
-    const sender = this.random.int(1, 400);
-    const received = [];
-    for (let hop = this.random.int(1, 3); hop > 0; hop--) {
-      received.push(
-        `Received: from mx${hop}.example.net (mx${hop}.example.net [192.0.2.${hop}])\r\n` +
-          `\tby mail.example.org with ESMTPS id ${index.toString(36)}${hop}; ${date.toUTCString()}\r\n`,
+  /** `length` characters of base64, as in signatures, folded as signers fold them. */
+  private signature(length: number): string {
+    let out = "";
+    for (let i = 0; i < length; i++) {
+      if (i > 0 && i % 72 === 0) out += "\r\n\t ";
+      out += BASE64_ALPHABET[Math.floor(this.random.next() * 64)];
+    }
+    return out;
+  }
+
+  private hex(length: number): string {
+    let out = "";
+    for (let i = 0; i < length; i++) out += HEX_DIGITS[Math.floor(this.random.next() * 16)];
+    return out;
+  }
+
+  /** The trace and authentication fields that relays and list servers add:
+   * in real mail they are most of the top-level header (2-6 KB), and no
+   * client asks for them when it syncs. */
+  private traceHeaders(index: number, date: Date, sender: number, listMail: boolean): string {
+    const when = date.toUTCString().replace("GMT", "+0000");
+    const epoch = Math.floor(date.getTime() / 1000);
+    const domain = listMail ? "lists.example.net" : "example.net";
+    const fields: string[] = [`Return-Path: <sender${sender}@${domain}>\r\n`, "Delivered-To: alice@example.org\r\n"];
+    for (let hop = this.random.int(2, 7); hop > 0; hop--) {
+      fields.push(
+        `Received: from mail-${this.hex(6)}.${domain} (mail-${this.hex(6)}.${domain} [198.51.100.${hop * 17}])\r\n` +
+          `\tby mx${hop}.example.org (Postfix) with ESMTPS id ${this.hex(10).toUpperCase()}\r\n` +
+          `\tfor <alice@example.org>; ${when}\r\n`,
       );
     }
-    return (
-      received.join("") +
-      `From: Sender ${sender} <sender${sender}@example.net>\r\n` +
-      `To: Alice <alice@example.org>\r\n` +
-      `Subject: ${this.text(40).split("\r\n")[0]} (${index})\r\n` +
-      `Date: ${date.toUTCString().replace("GMT", "+0000")}\r\n` +
-      `Message-ID: <bench-${this.seed}-${index}@example.net>\r\n` +
-      `MIME-Version: 1.0\r\n` +
-      `Content-Type: ${contentType}\r\n`
+    if (this.random.next() < 0.5) {
+      fields.push(`X-Received: by 2002:a05:6a20:${this.hex(4)}:b0:${this.hex(3)}:${this.hex(4)} with SMTP id ${this.hex(12)}.${index}.${epoch};\r\n        ${when}\r\n`);
+    }
+    const results =
+      `mx.example.org;\r\n       dkim=pass header.i=@${domain} header.s=20230601 header.b=${this.signature(8)};\r\n` +
+      `       spf=pass (example.org: domain of sender${sender}@${domain} designates 198.51.100.7 as permitted sender) smtp.mailfrom=sender${sender}@${domain};\r\n` +
+      `       dmarc=pass (p=NONE sp=QUARANTINE dis=NONE) header.from=${domain}`;
+    if (this.random.next() < 0.4) {
+      fields.push(
+        `ARC-Seal: i=1; a=rsa-sha256; t=${epoch}; cv=none;\r\n        d=example.org; s=arc-20240605;\r\n        b=${this.signature(344)}\r\n`,
+        `ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=arc-20240605;\r\n` +
+          `        h=to:subject:message-id:date:from:mime-version:dkim-signature;\r\n        bh=${this.signature(44)};\r\n` +
+          `        fh=${this.signature(44)};\r\n        b=${this.signature(344)}\r\n`,
+        `ARC-Authentication-Results: i=1; ${results}\r\n`,
+      );
+    }
+    if (this.random.next() < 0.8) fields.push(`Authentication-Results: ${results}\r\n`);
+    if (this.random.next() < 0.6) {
+      fields.push(
+        `Received-SPF: pass (example.org: domain of sender${sender}@${domain} designates 198.51.100.7 as permitted sender)\r\n` +
+          `\tclient-ip=198.51.100.7;\r\n`,
+      );
+    }
+    if (this.random.next() < 0.75) {
+      fields.push(
+        `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${domain}; s=20230601; t=${epoch}; x=${epoch + 604800}; darn=example.org;\r\n` +
+          `        h=to:subject:message-id:date:from:mime-version:from:to:cc:subject:date:message-id:reply-to;\r\n` +
+          `        bh=${this.signature(44)};\r\n        b=${this.signature(344)}\r\n`,
+      );
+    }
+    if (this.random.next() < 0.25) {
+      fields.push(
+        `X-Google-DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=1e100.net; s=20230601; t=${epoch};\r\n` +
+          `        h=to:subject:message-id:date:from:mime-version;\r\n        bh=${this.signature(44)};\r\n        b=${this.signature(344)}\r\n`,
+        `X-Gm-Message-State: ${this.signature(100)}\r\n`,
+        `X-Google-Smtp-Source: ${this.signature(90)}\r\n`,
+      );
+    }
+    if (listMail) {
+      fields.push(
+        `List-Id: Team discussion <team.lists.example.net>\r\n`,
+        `List-Unsubscribe: <mailto:team-request@lists.example.net?subject=unsubscribe>,\r\n <https://lists.example.net/mailman/options/team>\r\n`,
+        `List-Archive: <https://lists.example.net/pipermail/team/>\r\n`,
+        `List-Post: <mailto:team@lists.example.net>\r\n`,
+        `Precedence: list\r\n`,
+      );
+    }
+    return fields.join("");
+  }
+
+  private headers(index: number, date: Date, contentType: string): string {
+    const sender = this.random.int(1, 400);
+    const listMail = this.random.next() < 0.3;
+    const fields = [this.traceHeaders(index, date, sender, listMail)];
+    fields.push(`From: Sender ${sender} <sender${sender}@example.net>\r\n`, `To: Alice <alice@example.org>\r\n`);
+    if (this.random.next() < 0.3) {
+      const copied = Array.from({ length: this.random.int(1, 4) }, () => `colleague${this.random.int(1, 90)}@example.org`);
+      fields.push(`Cc: ${copied.join(",\r\n ")}\r\n`);
+    }
+    fields.push(
+      `Subject: ${this.text(40).split("\r\n")[0]} (${index})\r\n`,
+      `Date: ${date.toUTCString().replace("GMT", "+0000")}\r\n`,
+      `Message-ID: <bench-${this.seed}-${index}@example.net>\r\n`,
     );
+    if (index > 0 && this.random.next() < 0.4) {
+      // A reply: the thread's earlier messages, oldest first.
+      const picks = Array.from({ length: this.random.int(1, Math.min(12, index)) }, () => this.random.int(0, index - 1));
+      const thread = [...new Set(picks)].sort((a, b) => a - b);
+      const ids = thread.map((earlier) => `<bench-${this.seed}-${earlier}@example.net>`);
+      fields.push(`In-Reply-To: ${ids[ids.length - 1]}\r\n`, `References: ${ids.join("\r\n ")}\r\n`);
+    }
+    fields.push(`MIME-Version: 1.0\r\n`, `Content-Type: ${contentType}\r\n`);
+    return fields.join("");
   }
 
   /** Message number `index`, between MIN and MAX_MESSAGE_BYTES long. */

@@ -116,9 +116,9 @@ function streamCorpus(count: number, onChunk: (messages: CorpusMessage[]) => voi
 const HEADER_SYNC =
   "UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Subject Date Message-ID References In-Reply-To Content-Type)])";
 const FULL_BODY = "UID FETCH 1:* (BODY.PEEK[])";
-/** In the Received header of every message that came through three relays
- * (about a third): a word in some messages but not all. */
-const SEARCH_WORD_SOME = "mx3.example.net";
+/** In the Received header of every message that came through six relays or
+ * more (about a third): a word in some messages but not all. */
+const SEARCH_WORD_SOME = "mx6.example.org";
 /** In no message: SEARCH must look through everything and find nothing. */
 const SEARCH_WORD_NONE = "xylophone";
 /** Every 100th message gets \Flagged before the CHANGEDSINCE fetch. */
