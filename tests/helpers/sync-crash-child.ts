@@ -11,8 +11,12 @@
 //             each commit), now and then sets a flag or moves one to
 //             Archive, then a round ("round-start" / "round-done"); repeats.
 //   incoming: rounds back to back (each fetches and processes incoming mail).
-//   final:    two rounds, then "state" again with every mailbox's content
-//             ("full <json>"), and exits.
+//   final:    adds message n = first once more ("added n"), two rounds,
+//             then "state" again with every mailbox's content ("full
+//             <json>"), and exits. The last killed run may have stored that
+//             message without saying so (killed between the commit and the
+//             print): adding the same bytes again stores nothing new, and
+//             now the test knows of it.
 import { createHash } from "node:crypto";
 import pino from "pino";
 import { fullServices } from "../../native-host/daemon/account-services";
@@ -63,7 +67,15 @@ async function round(): Promise<void> {
   print(`round-done ${status.state}`);
 }
 
+const inbox = account.mail.requireMailbox("INBOX");
+const archive = account.mail.requireMailbox("Archive");
+const addMessage = (n: number) => {
+  inbox.add(plainMessage(n, `Written on the crashing device.\r\n`));
+  print(`added ${n}`);
+};
+
 if (mode === "final") {
+  addMessage(Number(firstArg));
   await round();
   await round();
   print(`state ${JSON.stringify(state(account.mail))}`);
@@ -73,14 +85,9 @@ if (mode === "final") {
   process.exit(0);
 }
 
-const inbox = account.mail.requireMailbox("INBOX");
-const archive = account.mail.requireMailbox("Archive");
 for (let n = Number(firstArg), step = 0; ; step++) {
   if (mode === "sync") {
-    for (let i = 0; i < 3; i++, n++) {
-      inbox.add(plainMessage(n, `Written on the crashing device.\r\n`));
-      print(`added ${n}`);
-    }
+    for (let i = 0; i < 3; i++, n++) addMessage(n);
     const uids = inbox.uids();
     if (step % 2 === 0 && uids.length > 0) inbox.updateFlags([uids[step % uids.length]!], "add", ["\\Seen"]);
     if (step % 3 === 1 && uids.length > 5) inbox.move([uids[0]!], archive);
