@@ -27,7 +27,7 @@ export type CopyResult = { from: number; to: number }[];
 export type MailboxSummary = { uidNext: number; highestModseq: number; firstUnseenUid: number | undefined };
 export type MailboxCounts = { messages: number; unseen: number; recent: number; deleted: number; size: number };
 export type FlagUpdate = { updated: FlagChange[]; modified: number[] };
-/** headers: read the messages' top-level headers along, for the whole batch at once. */
+/** headers: read the messages' sync headers along, for the whole batch at once. */
 export type MessagesOptions = { headers?: boolean };
 export type Changes = { changed: FlagChange[]; expunged: number[] };
 

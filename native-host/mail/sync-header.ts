@@ -38,8 +38,8 @@ const SPACE = 0x20;
 const TAB = 0x09;
 
 /** The header block (latin1 text, ending with its blank line) without its
- * trace fields. A line that is not a "name:" field start (malformed) is kept
- * with the field before it, as a parser would read it. */
+ * trace fields. A line that starts no "name:" field (malformed) is kept, and
+ * so are the continuation lines after it: HEADER.FIELDS never selects them. */
 export function syncHeader(header: string): string {
   let out = "";
   let keeping = true;
