@@ -18,6 +18,16 @@ async function loggedIn() {
   return { imap, raw };
 }
 
+/** Logged in, with `count` plain messages in INBOX, selected with
+ * CONDSTORE; `base` is the mailbox's HIGHESTMODSEQ at that point. */
+async function condstoreInbox(count: number) {
+  const { imap, raw } = await loggedIn();
+  const inbox = imap.account.requireMailbox("INBOX");
+  for (let n = 1; n <= count; n++) inbox.add(plainMessage(n));
+  await raw.command("s", "SELECT INBOX (CONDSTORE)");
+  return { imap, raw, inbox, base: inbox.highestModseq };
+}
+
 /** The FETCH responses of a reply by sequence number, literals read by their length. */
 function fetchedBodies(reply: string): Map<number, string> {
   const bodies = new Map<number, string>();
@@ -59,11 +69,7 @@ describe("IMAP fast paths", () => {
   });
 
   it("answers CHANGEDSINCE with just the changed messages of the set, UID and sequence forms", async () => {
-    const { imap, raw } = await loggedIn();
-    const inbox = imap.account.requireMailbox("INBOX");
-    for (let n = 1; n <= 600; n++) inbox.add(plainMessage(n));
-    await raw.command("s", "SELECT INBOX (CONDSTORE)");
-    const base = inbox.highestModseq;
+    const { raw, inbox, base } = await condstoreInbox(600);
     const changed = [3, 150, 299, 300, 301, 598];
     inbox.updateFlags(changed, "add", ["\\Flagged"]);
     const modseqOf = (uid: number) => inbox.get(uid)!.modseq;
@@ -85,11 +91,7 @@ describe("IMAP fast paths", () => {
   });
 
   it("still tells of a change that lands after a CHANGEDSINCE FETCH read its messages", async () => {
-    const { imap, raw } = await loggedIn();
-    const inbox = imap.account.requireMailbox("INBOX");
-    for (let n = 1; n <= 450; n++) inbox.add(plainMessage(n));
-    await raw.command("s", "SELECT INBOX (CONDSTORE)");
-    const base = inbox.highestModseq;
+    const { raw, inbox, base } = await condstoreInbox(450);
     inbox.updateFlags(inbox.uids(), "add", ["\\Flagged"]);
     // The FETCH reads the changed messages, then writes them; a change to
     // message 100 lands in between (as one could while a FETCH yields).
@@ -113,11 +115,7 @@ describe("IMAP fast paths", () => {
   });
 
   it("reports EXPUNGEISSUED for a CHANGEDSINCE FETCH by sequence over a message expunged elsewhere", async () => {
-    const { imap, raw } = await loggedIn();
-    const inbox = imap.account.requireMailbox("INBOX");
-    for (let n = 1; n <= 5; n++) inbox.add(plainMessage(n));
-    await raw.command("s", "SELECT INBOX (CONDSTORE)");
-    const base = inbox.highestModseq;
+    const { raw, inbox, base } = await condstoreInbox(5);
     inbox.updateFlags([4], "add", ["\\Flagged"]);
     inbox.updateFlags([2], "add", ["\\Deleted"]);
     inbox.expunge();
@@ -130,10 +128,7 @@ describe("IMAP fast paths", () => {
   });
 
   it("reports the MODSEQ that setting \\Seen gave, as an item and implicitly", async () => {
-    const { imap, raw } = await loggedIn();
-    const inbox = imap.account.requireMailbox("INBOX");
-    for (let n = 1; n <= 2; n++) inbox.add(plainMessage(n));
-    await raw.command("s", "SELECT INBOX (CONDSTORE)");
+    const { raw, inbox } = await condstoreInbox(2);
     const implicit = await raw.command("f1", "UID FETCH 1 (BODY[HEADER])");
     expect(implicit).toContain(`FLAGS (\\Seen \\Recent) MODSEQ (${inbox.get(1)!.modseq}))`);
     const explicit = await raw.command("f2", "UID FETCH 2 (MODSEQ BODY[TEXT])");
