@@ -186,7 +186,7 @@ describe("mailbox", () => {
     expect(inbox.move([2], trash)).toEqual([{ from: 2, to: 1 }]);
     expect(inbox.uids()).toEqual([1]);
     expect(inbox.changesSince(modseq).expunged).toEqual([2]);
-    expect(() => inbox.move([1], inbox)).toThrow();
+    expect(() => inbox.move([1], inbox)).toThrow("cannot move messages into the mailbox they are in");
 
     inbox.add(plainMessage(3));
     inbox.updateFlags([1, 3], "add", ["\\Deleted"]);
