@@ -60,8 +60,6 @@
 // backoff and bounced into the sender's incoming queue after the last failure.
 import { z } from "zod";
 
-export const PROVIDER_API_VERSION = 1;
-
 /** Most documents a push may carry, and a changes response may return. */
 export const MAX_DOCS_PER_REQUEST = 1000;
 
