@@ -1,6 +1,7 @@
 // The provider's wire contract (provider/ serves it; the daemon's sync,
 // keymanager and account clients speak it). Every request and response body
-// has a zod schema here so both sides check the same shapes.
+// has a zod schema here so both sides check the same shapes; docs/PROVIDER-API.md
+// describes the routes for people.
 //
 // HTTP JSON API (https, or plain http on 127.0.0.1 for tests and the embedded
 // development provider). Errors are always `errorResponse` with a status:
