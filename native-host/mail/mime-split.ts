@@ -59,15 +59,6 @@ export function joinMessage(root: MimeNode, leaf: (hash: string) => Uint8Array):
   return Buffer.concat([...joinChunks(root, leaf)]);
 }
 
-/** Every leaf of the tree, in order. */
-export function leafHashes(node: MimeNode, out: string[] = []): string[] {
-  const body = node.body;
-  if (body.kind === "leaf") out.push(body.hash);
-  else if (body.kind === "message") leafHashes(body.node, out);
-  else for (const part of body.parts) leafHashes(part.node, out);
-  return out;
-}
-
 /** `defaultType` is the Content-Type a part has when it names none: text/plain,
  * but message/rfc822 inside a multipart/digest (RFC 2046 5.1.5). */
 function parseEntity(entity: Buffer, depth: number, leaves: Map<string, Buffer>, defaultType = "text/plain"): MimeNode {

@@ -6,7 +6,7 @@
 // before it. The full header (BODY[HEADER]) stays exact.
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { headerFieldBlocks, selectFields } from "../../native-host/imap/fetch/section";
+import { selectFields } from "../../native-host/imap/fetch/section";
 import { Account } from "../../native-host/mail/account";
 import { flagsIdFor, headerIdFor, metaIdFor } from "../../native-host/mail/mail-index";
 import type { Mailbox } from "../../native-host/mail/mailbox";
@@ -14,6 +14,7 @@ import type { Message } from "../../native-host/mail/message";
 import { splitMessage } from "../../native-host/mail/mime-split";
 import { isTraceField, syncHeader } from "../../native-host/mail/sync-header";
 import { DocumentStore } from "../../native-host/store/document-store";
+import { headerFieldBlocks } from "../helpers/header-fields";
 import { corpusEntries, readCorpusMessage } from "../helpers/corpus";
 import { plainMessage } from "../helpers/messages";
 import { openTempAccount } from "../helpers/temp-store";

@@ -1,10 +1,19 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../../native-host/mail/account";
-import { joinMessage, leafHashes, splitMessage } from "../../native-host/mail/mime-split";
+import { joinMessage, splitMessage } from "../../native-host/mail/mime-split";
 import type { MimeNode } from "../../shared/documents";
 import { corpusEntries, readCorpusMessage } from "../helpers/corpus";
 import { openTempAccount } from "../helpers/temp-store";
+
+/** Every leaf's hash, in tree order. */
+function leafHashes(node: MimeNode, out: string[] = []): string[] {
+  const body = node.body;
+  if (body.kind === "leaf") out.push(body.hash);
+  else if (body.kind === "message") leafHashes(body.node, out);
+  else for (const part of body.parts) leafHashes(part.node, out);
+  return out;
+}
 
 function roundTrip(raw: Uint8Array): Buffer {
   const split = splitMessage(raw);

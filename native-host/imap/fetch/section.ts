@@ -36,22 +36,6 @@ function messageOf(located: Located): MimeNode | null {
   return located.node.body.kind === "message" ? located.node.body.node : null;
 }
 
-/** The raw header fields of a block, each with its continuation lines. */
-export function headerFieldBlocks(header: string): { name: string; raw: string }[] {
-  const fields: { name: string; raw: string }[] = [];
-  const lines = header.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-  for (const line of lines) {
-    if (line === "\r\n" || line === "\n") break;
-    if ((line[0] === " " || line[0] === "\t") && fields.length > 0) {
-      fields[fields.length - 1]!.raw += line;
-      continue;
-    }
-    const colon = line.indexOf(":");
-    fields.push({ name: colon > 0 ? line.slice(0, colon).trim().toLowerCase() : "", raw: line });
-  }
-  return fields;
-}
-
 /** Header field names to keep or drop, compiled once per list (a FETCH asks
  * with the same list for every message): a field is matched without making
  * a string of its name, as a header sync matches every field of every message. */
@@ -102,8 +86,8 @@ function fieldNames(names: readonly string[]): FieldNames {
 }
 
 /** HEADER.FIELDS (or .NOT): the fields of a header block (latin1 text) named
- * (or not) in `names`, as headerFieldBlocks cuts them, each ending in a line
- * break, then a blank line. One pass over the lines, as every header sync
+ * (or not) in `names`, each with its continuation lines and ending in a
+ * line break, then a blank line. One pass over the lines, as every header sync
  * runs it on every message; runs of kept lines are cut out whole. */
 export function selectFields(header: string, names: readonly string[], exclude: boolean): string {
   const wanted = fieldNames(names);
