@@ -1,0 +1,100 @@
+// IMAP behaviour the RFCs require, each checked on our server and on Dovecot
+// 2.3 (the reference) with the same commands over raw sockets: both must
+// answer as the RFC sentence quoted beside each test says. Where ours must
+// differ from Dovecot, the test says so and why.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireDovecotOrSkipReason, startDovecot, type DovecotServer } from "../helpers/dovecot";
+import { ADDRESS, startImap } from "../helpers/imap-server";
+import { plainMessage } from "../helpers/messages";
+import { RawImap } from "../helpers/raw-imap";
+
+type Server = { name: string; connect(): Promise<RawImap> };
+
+const skipReason = requireDovecotOrSkipReason();
+if (skipReason) console.warn(`Checking our server alone, without the Dovecot reference: ${skipReason}`);
+
+let ours: Awaited<ReturnType<typeof startImap>>;
+let dovecot: DovecotServer | null = null;
+const servers: Server[] = [];
+const open: RawImap[] = [];
+
+beforeAll(async () => {
+  ours = await startImap();
+  servers.push({ name: "ours", connect: () => login(ours.port, ADDRESS, ours.token) });
+  if (!skipReason) {
+    const reference = await startDovecot();
+    dovecot = reference;
+    servers.push({ name: "dovecot", connect: () => login(reference.port, reference.user, reference.password) });
+  }
+});
+
+afterAll(async () => {
+  for (const raw of open) raw.close();
+  await ours?.stop();
+  await dovecot?.stop();
+});
+
+async function login(port: number, user: string, password: string): Promise<RawImap> {
+  const raw = await RawImap.connect(port);
+  open.push(raw);
+  expect(await raw.command("L", `LOGIN ${user} ${password}`)).toMatch(/L OK/);
+  return raw;
+}
+
+/** Runs `check` against every server, naming the server in a failure. */
+async function onEach(check: (raw: RawImap, server: string) => Promise<void>): Promise<void> {
+  for (const server of servers) {
+    const raw = await server.connect();
+    try {
+      await check(raw, server.name);
+    } catch (error) {
+      throw new Error(`${server.name}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      raw.close();
+    }
+  }
+}
+
+/** An APPEND with a synchronizing literal: waits for the continuation. */
+async function append(raw: RawImap, tag: string, mailbox: string, message: Buffer): Promise<string> {
+  raw.write(`${tag} APPEND ${mailbox} {${message.length}}\r\n`);
+  await raw.readUntil((text) => text.startsWith("+"));
+  raw.write(Buffer.concat([message, Buffer.from("\r\n")]));
+  return raw.readUntil((text) => new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n$`).test(text));
+}
+
+const uidsOf = (answer: string) => /\* SEARCH([\d ]*)\r\n/.exec(answer)![1]!.trim();
+
+describe("item 1: every APPEND, COPY and MOVE makes a new message", () => {
+  // RFC 3501 6.3.11: "The APPEND command appends the literal argument as a
+  // new message to the end of the specified destination mailbox." RFC 4315
+  // 3: APPENDUID gives "the UID assigned to the appended message".
+  it("APPEND of the same bytes twice appends two messages with two UIDs", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Twice");
+      const message = plainMessage(1);
+      expect(await append(raw, "a1", "Twice", message)).toMatch(/a1 OK \[APPENDUID \d+ 1\]/);
+      expect(await append(raw, "a2", "Twice", message)).toMatch(/a2 OK \[APPENDUID \d+ 2\]/);
+      expect(await raw.command("s", "SELECT Twice")).toMatch(/\* 2 EXISTS/);
+      expect(await raw.command("f", "UID FETCH 1:* RFC822.SIZE")).toMatch(
+        new RegExp(`UID 1 RFC822.SIZE ${message.length}\\)[^]*UID 2 RFC822.SIZE ${message.length}\\)`),
+      );
+    });
+  });
+
+  // RFC 3501 6.4.7: "The COPY command copies the specified message(s) to the
+  // end of the specified destination mailbox." RFC 6851 3.3: MOVE is a COPY
+  // and an expunge; it does not forbid the selected mailbox as destination.
+  it("COPY and MOVE into the selected mailbox add new messages with new UIDs", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Same");
+      await append(raw, "a", "Same", plainMessage(2));
+      await raw.command("s", "SELECT Same");
+      expect(await raw.command("cp", "UID COPY 1 Same")).toMatch(/\* 2 EXISTS[^]*cp OK \[COPYUID \d+ 1 2\]/);
+      const moved = await raw.command("mv", "UID MOVE 1:2 Same");
+      expect(moved).toMatch(/\* OK \[COPYUID \d+ 1:2 3:4\]/);
+      expect(moved).toMatch(/mv OK/);
+      expect(uidsOf(await raw.command("u", "UID SEARCH ALL"))).toBe("3 4");
+    });
+  });
+});
