@@ -98,3 +98,38 @@ describe("item 1: every APPEND, COPY and MOVE makes a new message", () => {
     });
   });
 });
+
+describe("item 2: subscriptions are the client's", () => {
+  // RFC 3501 6.3.6: "A server MUST NOT unilaterally remove an existing
+  // mailbox name from the subscription list even if a mailbox by that name
+  // no longer exists." CREATE (6.3.3) adds nothing to it either.
+  it("CREATE does not subscribe, and DELETE keeps the subscription", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Kept");
+      expect(await raw.command("l1", 'LSUB "" Kept')).not.toMatch(/\* LSUB/);
+      await raw.command("s", "SUBSCRIBE Kept");
+      await raw.command("d", "DELETE Kept");
+      expect(await raw.command("l2", 'LSUB "" Kept')).toMatch(/\* LSUB \([^)]*\) "\/" "?Kept"?\r\n/);
+      // RFC 5258 3: "the list MUST also include mailboxes that are subscribed but do not exist".
+      expect(await raw.command("l3", 'LIST (SUBSCRIBED) "" Kept')).toMatch(/\* LIST \((?=[^)]*\\NonExistent)(?=[^)]*\\Subscribed)[^)]*\) "\/" "?Kept"?\r\n/);
+      // Made again, it is subscribed still; unsubscribed, it is gone from the list.
+      await raw.command("c2", "CREATE Kept");
+      expect(await raw.command("l4", 'LIST (SUBSCRIBED) "" Kept')).toMatch(/\* LIST \((?![^)]*\\NonExistent)[^)]*\\Subscribed[^)]*\) "\/" "?Kept"?\r\n/);
+      await raw.command("u", "UNSUBSCRIBE Kept");
+      expect(await raw.command("l5", 'LSUB "" Kept')).not.toMatch(/\* LSUB/);
+    });
+  });
+
+  // RFC 3501 6.3.9: "if "foo/bar" is subscribed but "foo" is not, a "%"
+  // wildcard to LSUB must return foo, not foo/bar, with the \Noselect attribute."
+  it("LSUB with % returns the unsubscribed parent of a subscribed child, with \\Noselect", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Parent/Child");
+      await raw.command("s", "SUBSCRIBE Parent/Child");
+      const answer = await raw.command("l", 'LSUB "" "Par%"');
+      expect(answer).toMatch(/\* LSUB \([^)]*\\Noselect[^)]*\) "\/" "?Parent"?\r\n/);
+      expect(answer).not.toContain("Parent/Child");
+      expect(await raw.command("l2", 'LSUB "" "Parent/%"')).toMatch(/\* LSUB \((?![^)]*\\Noselect)[^)]*\) "\/" "?Parent\/Child"?\r\n/);
+    });
+  });
+});
