@@ -133,3 +133,16 @@ describe("item 2: subscriptions are the client's", () => {
     });
   });
 });
+
+describe("item 4: NIL is a list-mailbox", () => {
+  // RFC 3501 9: "list-mailbox = 1*list-char / string", and list-char
+  // includes ATOM-CHAR: NIL is the pattern that matches the name "NIL".
+  it('answers LIST "" NIL with the mailbox named NIL, or none', async () => {
+    await onEach(async (raw) => {
+      expect(await raw.command("l1", 'LIST "" NIL')).toMatch(/^l1 OK/);
+      await raw.command("c", "CREATE NIL");
+      expect(await raw.command("l2", 'LIST "" NIL')).toMatch(/\* LIST \([^)]*\) "\/" "?NIL"?\r\nl2 OK/);
+      await raw.command("d", "DELETE NIL");
+    });
+  });
+});

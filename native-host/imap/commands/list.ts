@@ -3,6 +3,7 @@
 import { HIERARCHY_DELIMITER, type MailboxInfo } from "../../mail/account";
 import { AUTHENTICATED, defineCommand, keyword, ok } from "../command";
 import { decodeMailboxName } from "../mailbox-name";
+import { tokenAsString } from "../protocol/command-parser";
 import { ParseError, type ImapToken } from "../protocol/types";
 import type { ImapSession } from "../session";
 import { readMailboxName, wireMailboxName } from "./mailbox-arg";
@@ -18,11 +19,10 @@ type ListOptions = {
   lsub: boolean;
 };
 
+/** NIL too is a pattern, the name "NIL": "list-mailbox = 1*list-char / string"
+ * (RFC 3501 9), and N, I and L are list-chars. */
 function patternText(token: ImapToken): string {
-  if (token.type === "atom" || token.type === "quoted") return decodeMailboxName(token.value);
-  if (token.type === "number") return token.text;
-  if (token.type === "literal") return decodeMailboxName(token.value.toString("utf8"));
-  throw new ParseError("mailbox pattern must be a string");
+  return decodeMailboxName(tokenAsString(token, "mailbox pattern"));
 }
 
 /** `*` matches anything, `%` anything but the hierarchy delimiter. */
