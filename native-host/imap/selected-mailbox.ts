@@ -28,7 +28,7 @@ export class SelectedMailbox {
     private readonly modes: { condstore: () => boolean; qresync: () => boolean },
   ) {
     this.uids = mailbox.uids();
-    if (!readOnly) for (const uid of mailbox.claimRecent()) this.recent.add(uid);
+    for (const uid of readOnly ? mailbox.recentUids() : mailbox.claimRecent()) this.recent.add(uid);
     const onNew = (uids: number[]) => uids.forEach((uid) => this.pendingNew.add(uid));
     const onChanged = (changes: FlagChange[]) => changes.forEach((change) => this.pendingFlags.set(change.uid, change));
     const onExpunged = (uids: number[]) =>
@@ -159,7 +159,7 @@ export class SelectedMailbox {
       this.pendingNew.clear();
       if (added.length > 0) {
         this.uids = this.uids.concat(added);
-        if (!this.readOnly) for (const uid of this.mailbox.claimRecent()) this.recent.add(uid);
+        for (const uid of this.readOnly ? this.mailbox.recentUids() : this.mailbox.claimRecent()) this.recent.add(uid);
         write(`${this.uids.length} EXISTS`);
         write(`${this.recent.size} RECENT`);
       }

@@ -380,6 +380,14 @@ export class Mailbox {
     return { uidNext, highestModseq, firstUnseenUid: firstUnseenUid ?? undefined };
   }
 
+  /** The UIDs still recent, ascending, without claiming them: what a
+   * read-only session (EXAMINE) shows, since it "MUST NOT cause messages to
+   * lose the \Recent flag" (RFC 3501 6.3.2). */
+  recentUids(): number[] {
+    const state = this.q.state.get(this.id);
+    return state ? this.q.uidsAfter.all(this.id, state.recent_after) : [];
+  }
+
   /** \Recent belongs to the first session that sees a message: this returns
    * the UIDs still recent, ascending, and clears them for everyone else. */
   claimRecent(): number[] {

@@ -146,3 +146,22 @@ describe("item 4: NIL is a list-mailbox", () => {
     });
   });
 });
+
+describe("item 6: EXAMINE answers as SELECT does", () => {
+  // RFC 3501 6.3.2: "The EXAMINE command is identical to SELECT and returns
+  // the same output; however, the selected mailbox is identified as
+  // read-only. [...] EXAMINE MUST NOT cause messages to lose the \Recent flag."
+  it("reports the same RECENT count as STATUS and a later SELECT", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Fresh");
+      await append(raw, "a1", "Fresh", plainMessage(3));
+      await append(raw, "a2", "Fresh", plainMessage(4));
+      expect(await raw.command("st", "STATUS Fresh (RECENT)")).toMatch(/\* STATUS "?Fresh"? \(RECENT 2\)/);
+      const examined = await raw.command("e", "EXAMINE Fresh");
+      expect(examined).toMatch(/\* 2 RECENT\r\n/);
+      expect(await raw.command("f", "FETCH 1:2 FLAGS")).toMatch(/\* 1 FETCH \(FLAGS \(\\Recent\)\)\r\n\* 2 FETCH \(FLAGS \(\\Recent\)\)/);
+      expect(await raw.command("s", "SELECT Fresh")).toMatch(/\* 2 RECENT\r\n/);
+      expect(await raw.command("e2", "EXAMINE Fresh")).toMatch(/\* 0 RECENT\r\n/);
+    });
+  });
+});
