@@ -165,3 +165,26 @@ describe("item 6: EXAMINE answers as SELECT does", () => {
     });
   });
 });
+
+describe("item 7: HIGHESTMODSEQ before the first CONDSTORE answer", () => {
+  // RFC 7162 3.1.2.1: a server with persistent mod-sequences "MUST send the
+  // OK untagged response including HIGHESTMODSEQ response code with every
+  // successful SELECT or EXAMINE command"; 3.1 lists FETCH with MODSEQ as a
+  // CONDSTORE enabling command, after which the client relies on it. Ours
+  // sends it with every SELECT (so a later enabling command has nothing to
+  // add); Dovecot sends it with the enabling command instead. Either way the
+  // client has it before the first MODSEQ it reads.
+  it("has sent HIGHESTMODSEQ by the time a FETCH MODSEQ after a plain SELECT answers", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Modseq");
+      await append(raw, "a", "Modseq", plainMessage(5));
+      const selected = await raw.command("s", "SELECT Modseq");
+      const fetched = await raw.command("f", "FETCH 1 (FLAGS MODSEQ)");
+      const both = selected + fetched;
+      expect(both).toMatch(/\* OK \[HIGHESTMODSEQ (\d+)\]/);
+      const highest = Number(/\[HIGHESTMODSEQ (\d+)\]/.exec(both)![1]);
+      expect(both.indexOf("[HIGHESTMODSEQ")).toBeLessThan(both.indexOf("MODSEQ ("));
+      expect(Number(/MODSEQ \((\d+)\)/.exec(fetched)![1])).toBeLessThanOrEqual(highest);
+    });
+  });
+});
