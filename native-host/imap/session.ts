@@ -181,7 +181,11 @@ export class ImapSession {
     this.state = selected ? "selected" : this.account ? "authenticated" : "not-authenticated";
   }
 
+  /** After BYE nothing but the tagged OK: pending EXISTS, EXPUNGE and FETCH
+   * notices of the selected mailbox are dropped with it (RFC 3501 7.1.5:
+   * BYE says the server "is about to close the connection"). */
   logout(): void {
+    this.select(null);
     this.state = "logout";
   }
 

@@ -188,3 +188,24 @@ describe("item 7: HIGHESTMODSEQ before the first CONDSTORE answer", () => {
     });
   });
 });
+
+describe("item 10: nothing but the tagged OK after BYE", () => {
+  // RFC 3501 6.1.3: "The server MUST send a BYE untagged response before the
+  // (tagged) OK response"; 7.1.5: BYE means the server "is about to close
+  // the connection". Pending notices of the selected mailbox are dropped.
+  it("drops pending EXPUNGE and FETCH notices on LOGOUT", async () => {
+    await onEach(async (raw, server) => {
+      await raw.command("c", "CREATE Leaving");
+      for (let i = 0; i < 20; i++) await append(raw, `a${i}`, "Leaving", plainMessage(100 + i));
+      await raw.command("s", "SELECT Leaving");
+      const other = await servers.find((s) => s.name === server)!.connect();
+      await other.command("s", "SELECT Leaving");
+      await other.command("f", "STORE 1:10 +FLAGS (\\Deleted \\Seen)");
+      await other.command("x", "EXPUNGE");
+      await other.command("f2", "STORE 1:10 +FLAGS (\\Flagged)");
+      other.close();
+      const answer = await raw.command("o", "LOGOUT");
+      expect(answer).toMatch(/\* BYE[^\r\n]*\r\no OK[^\r\n]*\r\n$/);
+    });
+  });
+});
