@@ -7,7 +7,7 @@ import type { Mailbox } from "../mail/mailbox";
 import { SEQUENCE_STAR, normalizeSequenceSet } from "./protocol/sequence-set";
 import type { SequenceSet } from "./protocol/types";
 import { formatSequenceSet } from "./protocol/sequence-set";
-import { encodeFlags } from "./response/flags";
+import { SYSTEM_FLAG_LIST, encodeFlags } from "./response/flags";
 
 export type UntaggedWriter = (line: string) => void;
 
@@ -21,6 +21,8 @@ export class SelectedMailbox {
   private readonly pendingExpunged = new Set<number>();
   private readonly pendingFlags = new Map<number, FlagChange>();
   private readonly unsubscribe: () => void;
+  /** The keywords (lower-cased) the client was last told in FLAGS. */
+  private announcedKeywords = new Set<string>();
 
   constructor(
     readonly mailbox: Mailbox,
@@ -49,6 +51,25 @@ export class SelectedMailbox {
 
   close(): void {
     this.unsubscribe();
+  }
+
+  /** FLAGS and PERMANENTFLAGS for the keywords in use now, which the client
+   * is then known to have been told. */
+  flagsResponses(): string[] {
+    const keywords = this.mailbox.keywords();
+    this.announcedKeywords = new Set(keywords.map((keyword) => keyword.toLowerCase()));
+    const permanent = this.readOnly ? "" : [SYSTEM_FLAG_LIST, ...keywords, "\\*"].join(" ");
+    return [`FLAGS (${[SYSTEM_FLAG_LIST, ...keywords].join(" ")})`, `OK [PERMANENTFLAGS (${permanent})] flags permitted`];
+  }
+
+  /** FLAGS and PERMANENTFLAGS again when a keyword the client was not told
+   * of is in use (set by another session, sync or this one), before any
+   * FETCH shows it: FLAGS "MUST be recorded by the client" as "the flags
+   * that are applicable for this mailbox" (RFC 3501 7.2.6). */
+  announceNewKeywords(write: UntaggedWriter): void {
+    if (this.mailbox.keywords().some((keyword) => !this.announcedKeywords.has(keyword.toLowerCase()))) {
+      for (const line of this.flagsResponses()) write(line);
+    }
   }
 
   get exists(): number {
@@ -165,6 +186,7 @@ export class SelectedMailbox {
       }
     }
     if (this.pendingFlags.size > 0) {
+      this.announceNewKeywords(write);
       const changes = [...this.pendingFlags.values()].sort((a, b) => a.uid - b.uid);
       this.pendingFlags.clear();
       for (const change of changes) {

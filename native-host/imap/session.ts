@@ -238,6 +238,8 @@ export class ImapSession {
       return;
     }
     const command = parsed.command;
+    // A keyword another session set since the last command is told before this command's FETCH shows it.
+    this.selected?.announceNewKeywords((line) => this.untagged(line));
     const completion = await this.run(command);
     if (this.selected) this.selected.flush((line) => this.untagged(line), !this.forbidsExpunge(command));
     const code = completion.code ? `[${completion.code}] ` : "";

@@ -209,3 +209,32 @@ describe("item 10: nothing but the tagged OK after BYE", () => {
     });
   });
 });
+
+describe("item 9: a new keyword is announced in FLAGS before a FETCH shows it", () => {
+  // RFC 3501 7.2.6: "The update from the FLAGS response MUST be recorded by
+  // the client"; it names "the flags that are applicable for this mailbox",
+  // so a keyword must be in FLAGS (and PERMANENTFLAGS) before a FETCH uses it.
+  it("sends FLAGS and PERMANENTFLAGS with a keyword another session set, before its FETCH", async () => {
+    await onEach(async (raw, server) => {
+      await raw.command("c", "CREATE Keywords");
+      await append(raw, "a", "Keywords", plainMessage(6));
+      await append(raw, "a2", "Keywords", plainMessage(7));
+      expect(await raw.command("s", "SELECT Keywords")).not.toContain("$Brandnew");
+      const other = await servers.find((s) => s.name === server)!.connect();
+      await other.command("s", "SELECT Keywords");
+      await other.command("f", "STORE 1 +FLAGS ($Brandnew)");
+      const noticed = await raw.command("n", "NOOP");
+      const flagsAt = noticed.search(/\* FLAGS \([^)]*\$Brandnew[^)]*\)\r\n/);
+      expect(flagsAt).toBeGreaterThanOrEqual(0);
+      expect(noticed).toMatch(/\* OK \[PERMANENTFLAGS \([^)]*\$Brandnew[^)]*\\\*\)\]/);
+      expect(noticed.indexOf("FETCH")).toBeGreaterThan(flagsAt);
+      // The same before a FETCH the client asks for itself.
+      await other.command("f2", "STORE 2 +FLAGS ($Another)");
+      other.close();
+      const fetched = await raw.command("f", "FETCH 2 FLAGS");
+      const announced = fetched.search(/\* FLAGS \([^)]*\$Another[^)]*\)\r\n/);
+      expect(announced).toBeGreaterThanOrEqual(0);
+      expect(fetched.search(/\* 2 FETCH \([^\r\n]*\$Another/)).toBeGreaterThan(announced);
+    });
+  });
+});
