@@ -238,3 +238,28 @@ describe("item 9: a new keyword is announced in FLAGS before a FETCH shows it", 
     });
   });
 });
+
+describe("item 5: SEARCH FROM reads the address the ENVELOPE has", () => {
+  // RFC 3501 6.4.4: FROM <string> "Messages that contain the specified
+  // string in the envelope structure's FROM field."
+  it("finds From: <user-from (comment)@ (comment) domain.org> by user-from@domain.org", async () => {
+    const message = Buffer.from(
+      "From: <user-from (comment)@ (comment) domain.org>\r\nTo: Some One <one@example.org>\r\nSubject: commented address\r\n" +
+        "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <commented@example.org>\r\n\r\nBody.\r\n",
+    );
+    await onEach(async (raw, server) => {
+      await raw.command("c", "CREATE Commented");
+      await append(raw, "a", "Commented", message);
+      await append(raw, "a2", "Commented", plainMessage(8));
+      await raw.command("s", "SELECT Commented");
+      expect(await raw.command("e", "FETCH 1 ENVELOPE")).toContain('(NIL NIL "user-from" "domain.org")');
+      expect(uidsOf(await raw.command("f1", 'UID SEARCH FROM "user-from@domain.org"'))).toBe("1");
+      // Where ours differs: it also searches the field's text as written, so
+      // words of a comment are found (Dovecot searches the parsed address only).
+      // A superset of what the RFC names, and what a reader of the header expects.
+      expect(uidsOf(await raw.command("f2", 'UID SEARCH FROM "comment"'))).toBe(server === "ours" ? "1" : "");
+      expect(uidsOf(await raw.command("f3", 'UID SEARCH TO "one@example.org"'))).toBe("1");
+      expect(uidsOf(await raw.command("f4", 'UID SEARCH FROM "sender8@example.org"'))).toBe("2");
+    });
+  });
+});
