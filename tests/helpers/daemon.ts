@@ -40,7 +40,12 @@ export type TestDaemon = {
   stop(): Promise<void>;
 };
 
-export async function startTestDaemon(options: { dataDir?: string; intervalMs?: number } = {}): Promise<TestDaemon> {
+/** `push`: listen to the provider's event stream (off by default: tests
+ * decide when devices talk); `localChangeDelayMs`: push local changes by
+ * themselves this soon after them. */
+export async function startTestDaemon(
+  options: { dataDir?: string; intervalMs?: number; push?: boolean; localChangeDelayMs?: number } = {},
+): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
   const daemon = await startDaemon({
@@ -53,7 +58,8 @@ export async function startTestDaemon(options: { dataDir?: string; intervalMs?: 
     // No internet here: every WKD host is unknown, at once.
     services: fullServices({
       intervalMs: options.intervalMs ?? ON_DEMAND_MS,
-      localChangeDelayMs: options.intervalMs ?? ON_DEMAND_MS,
+      localChangeDelayMs: options.localChangeDelayMs ?? options.intervalMs ?? ON_DEMAND_MS,
+      push: options.push ?? false,
       wkd: new WkdClient({ connectTo: () => null }),
     }),
     log: pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
