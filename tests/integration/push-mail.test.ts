@@ -74,3 +74,28 @@ describe("the provider pushes, the daemon listens", () => {
     }
   });
 });
+
+describe("another device's change, pushed", () => {
+  it("a flag set on device A reaches an IDLE client on device B as * n FETCH", async () => {
+    const onA = await RawImap.connect(deviceA.daemon.imapPort);
+    try {
+      expect(await onA.command("l", `LOGIN "${ALICE}" "${alice.tokens.current()}"`)).toMatch(/l OK/);
+      const message = "From: a@example.org\r\nSubject: flag me\r\nMessage-ID: <flag-me@example.org>\r\n\r\nflag me\r\n";
+      expect(await onA.command("a", `APPEND INBOX {${message.length}+}\r\n${message}`)).toMatch(/a OK/);
+      // B learns of A's message by the same stream: no round is asked for.
+      const inboxOnB = aliceOnB.mail.requireMailbox("INBOX");
+      await eventually(async () => (inboxOnB.byMessageId("<flag-me@example.org>").length > 0 ? true : undefined), 10_000, "A's message on B");
+      const idle = await idleInInbox(deviceB, aliceOnB);
+      try {
+        expect(await onA.command("s", "SELECT INBOX")).toMatch(/s OK/);
+        const uid = /\* SEARCH (\d+)/.exec(await onA.command("u", `UID SEARCH HEADER Message-ID "<flag-me@example.org>"`))![1];
+        expect(await onA.command("t", `UID STORE ${uid} +FLAGS (\\Flagged)`)).toMatch(/t OK/);
+        expect(await idle.readUntil((text) => /FETCH \([^)]*FLAGS \([^)]*\\Flagged/.test(text), 10_000)).toMatch(/\* \d+ FETCH \(.*\\Flagged/);
+      } finally {
+        idle.close();
+      }
+    } finally {
+      onA.close();
+    }
+  });
+});
