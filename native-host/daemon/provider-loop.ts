@@ -173,6 +173,7 @@ export class ProviderLoop implements SyncControl {
       return;
     }
     this.setState("syncing");
+    const started = performance.now();
     try {
       await this.storeSecretsOnce();
       await this.sync();
@@ -184,8 +185,10 @@ export class ProviderLoop implements SyncControl {
       this.failures = 0;
       this.lastSyncedAt = Date.now();
       this.setState("idle");
+      this.context.log.info({ event: "round", ok: true, ms: Math.round(performance.now() - started) }, "round with the provider");
     } catch (error) {
       this.failures++;
+      this.context.log.info({ event: "round", ok: false, ms: Math.round(performance.now() - started) }, "round with the provider failed");
       // A provider that is down is said once, not at every retry.
       if (!(error instanceof ProviderUnavailableError) || this.failures === 1) this.context.reportError("sync", (error as Error).message);
       this.setState("error");

@@ -42,9 +42,9 @@ export type TestDaemon = {
 
 /** `push`: listen to the provider's event stream (off by default: tests
  * decide when devices talk); `localChangeDelayMs`: push local changes by
- * themselves this soon after them. */
+ * themselves this soon after them; `log`: to watch what the daemon logs. */
 export async function startTestDaemon(
-  options: { dataDir?: string; intervalMs?: number; push?: boolean; localChangeDelayMs?: number } = {},
+  options: { dataDir?: string; intervalMs?: number; push?: boolean; localChangeDelayMs?: number; log?: pino.Logger } = {},
 ): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
@@ -62,7 +62,7 @@ export async function startTestDaemon(
       push: options.push ?? false,
       wkd: new WkdClient({ connectTo: () => null }),
     }),
-    log: pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
+    log: options.log ?? pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
   });
   return {
     daemon,
