@@ -361,7 +361,10 @@ export class Daemon {
 
   setOffline(offline: boolean): void {
     this.offline = offline;
-    for (const account of this.accounts.values()) this.emitEvent({ event: "status-changed", address: account.address });
+    for (const account of this.accounts.values()) {
+      account.sync?.setOffline?.(offline);
+      this.emitEvent({ event: "status-changed", address: account.address });
+    }
   }
 
   status(): DaemonStatus {

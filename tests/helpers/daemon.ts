@@ -40,7 +40,12 @@ export type TestDaemon = {
   stop(): Promise<void>;
 };
 
-export async function startTestDaemon(options: { dataDir?: string; intervalMs?: number } = {}): Promise<TestDaemon> {
+/** `push`: listen to the provider's event stream (off by default: tests
+ * decide when devices talk); `localChangeDelayMs`: push local changes by
+ * themselves this soon after them; `log`: to watch what the daemon logs. */
+export async function startTestDaemon(
+  options: { dataDir?: string; intervalMs?: number; push?: boolean; localChangeDelayMs?: number; log?: pino.Logger } = {},
+): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
   const daemon = await startDaemon({
@@ -53,10 +58,11 @@ export async function startTestDaemon(options: { dataDir?: string; intervalMs?: 
     // No internet here: every WKD host is unknown, at once.
     services: fullServices({
       intervalMs: options.intervalMs ?? ON_DEMAND_MS,
-      localChangeDelayMs: options.intervalMs ?? ON_DEMAND_MS,
+      localChangeDelayMs: options.localChangeDelayMs ?? options.intervalMs ?? ON_DEMAND_MS,
+      push: options.push ?? false,
       wkd: new WkdClient({ connectTo: () => null }),
     }),
-    log: pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
+    log: options.log ?? pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
   });
   return {
     daemon,
