@@ -40,14 +40,15 @@ export type TestDaemon = {
   stop(): Promise<void>;
 };
 
-export async function startTestDaemon(options: { dataDir?: string; intervalMs?: number } = {}): Promise<TestDaemon> {
+/** controlSocket: listen on `<dataDir>/bitmaskd.sock` (the default is none). */
+export async function startTestDaemon(options: { dataDir?: string; intervalMs?: number; controlSocket?: boolean } = {}): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
   const daemon = await startDaemon({
     dataDir,
     imapPort: 0,
     smtpPort: 0,
-    socketPath: null,
+    socketPath: options.controlSocket ? undefined : null,
     // Rounds on demand unless asked (not even after a local change): tests
     // decide when devices talk.
     // No internet here: every WKD host is unknown, at once.
