@@ -201,7 +201,7 @@ export const controlMethods = {
     params: oneMessage.extend({ part: z.string().regex(/^[1-9][0-9]*(\.[1-9][0-9]*)*$/, "not a part number like 2 or 1.2").max(100) }),
     result: z.object({ contentType: z.string(), filename: z.string().nullable(), base64: z.string() }),
   },
-  /** Messages whose header or text contains the words (IMAP SEARCH TEXT's full-text index), newest first. */
+  /** Messages whose header or text contains every word (IMAP SEARCH TEXT's full-text index), newest first. */
   "mail.search": {
     params: inMailbox.extend({ query: z.string().trim().min(1).max(MAX_MAIL_SEARCH_CHARS) }),
     result: z.object({ mailbox: z.string(), total: z.number().int(), messages: z.array(messageSummary).max(MAX_MAIL_SEARCH_RESULTS) }),

@@ -142,7 +142,9 @@ export function mailHandlers(daemon: Daemon): MailHandlers {
     },
     "mail.search": ({ address, mailbox: name, query }) => {
       const mailbox = mailboxOf(mailOf(address), name);
-      const found = [...mailbox.searchText("text", query)].sort((a, b) => b - a);
+      // Every word, anywhere in the header or text (as IMAP SEARCH TEXT w1 TEXT w2).
+      const perWord = query.split(/\s+/).map((word) => mailbox.searchText("text", word));
+      const found = [...perWord[0]!].filter((uid) => perWord.every((uids) => uids.has(uid))).sort((a, b) => b - a);
       const shown = found.slice(0, MAX_MAIL_SEARCH_RESULTS).sort((a, b) => a - b);
       const messages = mailbox.messages(shown, { headers: true }).map(summarize).reverse();
       return { mailbox: mailbox.name, total: found.length, messages };
