@@ -35,6 +35,7 @@ import { type ProviderEndpoint, srpSecretFor } from "../sync/provider-client";
 import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
+import { watchMailChanges } from "./mail-changes";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
 
@@ -118,6 +119,7 @@ export class UnlockedAccount {
     };
     const inbox = mail.requireMailbox("INBOX");
     for (const name of ["new", "changed", "expunged"] as const) inbox.events.on(name, () => this.statusChanged());
+    watchMailChanges(address, mail, (event) => daemon.emitEvent(event));
   }
 
   get tokens(): MailTokens {
