@@ -99,6 +99,8 @@ export const controlMethods = {
     params: z.object({ address, passphrase, newPassphrase: passphrase }),
     result: z.object({ address }),
   },
+  /** Stops the daemon cleanly (as SIGTERM does); answers with its pid, to wait for. */
+  stop: { params: z.object({}), result: z.object({ pid: z.number().int() }) },
   /** From now on this connection also receives events. */
   subscribe: { params: z.object({}), result: z.object({ subscribed: z.literal(true) }) },
 } as const;
