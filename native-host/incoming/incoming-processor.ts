@@ -76,7 +76,8 @@ export class IncomingProcessor {
       const inbox = this.account.requireMailbox("INBOX");
       this.store.transaction(() => {
         for (const { doc, envelope, message, error } of outcomes) {
-          inbox.add(message, { flags: [], internalDate: new Date(envelope.receivedAt) });
+          // Keyed by the provider's id: a device that took the same envelope too makes the same message, not a second one.
+          inbox.add(message, { flags: [], internalDate: new Date(envelope.receivedAt), key: `incoming-${envelope.providerId}` });
           this.store.delete(doc.id);
           if (error) this.q.addError.run(envelope.providerId, envelope.receivedAt, error, Date.now());
         }
