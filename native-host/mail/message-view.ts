@@ -7,7 +7,7 @@ import type { Message } from "./message";
 import { type HeaderField, headerValue, parseContentType, parseHeaderFields } from "./mime-header";
 import { decodeCharset, decodeHeaderValue, transferDecode } from "./searchable-text";
 
-/** What incoming mail found (X-Leap-* fields, LEAP-REFERENCE.md section 3);
+/** What incoming mail found (X-Leap-* fields, docs/LEAP.md section 3);
  * all null/false on mail that never came through incoming (sent, appended). */
 export type SecurityState = {
   encrypted: boolean;
