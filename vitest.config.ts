@@ -2,8 +2,9 @@ import { defineConfig } from "vitest/config";
 
 // One project per tests/ folder, so daily work runs one area
 // (`npm run test:unit`, `vitest run --project integration`); `vitest run`
-// with no --project runs them all, as `npm test` always has.
-const areas = ["unit", "integration", "security", "interop", "e2e"] as const;
+// with no --project runs them all, as `npm test` always has
+// (tests/unit/test-areas.test.ts checks no test file sits outside them).
+export const TEST_AREAS: readonly string[] = ["unit", "integration", "security", "interop", "e2e"];
 
 export default defineConfig({
   test: {
@@ -11,7 +12,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: run files in parallel forks, each test file isolated.
     pool: "forks",
-    projects: areas.map((area) => ({
+    projects: TEST_AREAS.map((area) => ({
       extends: true,
       test: { name: area, include: [`tests/${area}/**/*.test.ts`] },
     })),
