@@ -219,6 +219,8 @@ export const controlMethods = {
   "mailbox.delete": { params: inMailbox, result: z.object({ deleted: z.string() }) },
   /** Signs and, where keys are found, encrypts, as the SMTP gateway does; keeps a copy in Sent. */
   "mail.send": { params: forAccount.extend({ message: composedMessage }), result: sendOutcome },
+  /** A one-time link that logs a browser in to the web reader (for this account). */
+  "web.open_link": { params: forAccount, result: z.object({ address, url: z.string() }) },
   /** From now on this connection also receives events. */
   subscribe: { params: z.object({}), result: z.object({ subscribed: z.literal(true) }) },
 } as const;

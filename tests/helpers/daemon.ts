@@ -40,8 +40,11 @@ export type TestDaemon = {
   stop(): Promise<void>;
 };
 
-/** controlSocket: listen on `<dataDir>/bitmaskd.sock` (the default is none). */
-export async function startTestDaemon(options: { dataDir?: string; intervalMs?: number; controlSocket?: boolean } = {}): Promise<TestDaemon> {
+/** controlSocket: listen on `<dataDir>/bitmaskd.sock` (the default is none);
+ * webPagesDir: run the web reader on a free port, serving these pages. */
+export async function startTestDaemon(
+  options: { dataDir?: string; intervalMs?: number; controlSocket?: boolean; webPagesDir?: string } = {},
+): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
   const daemon = await startDaemon({
@@ -49,6 +52,7 @@ export async function startTestDaemon(options: { dataDir?: string; intervalMs?: 
     imapPort: 0,
     smtpPort: 0,
     socketPath: options.controlSocket ? undefined : null,
+    web: options.webPagesDir ? { port: 0, pagesDir: options.webPagesDir } : undefined,
     // Rounds on demand unless asked (not even after a local change): tests
     // decide when devices talk.
     // No internet here: every WKD host is unknown, at once.
