@@ -69,7 +69,7 @@ export class PortInUseError extends Error {
 
 export class WebReaderOffError extends Error {
   constructor() {
-    super("the web reader is not running in this daemon (started without --web-port)");
+    super("the web reader is not running in this daemon (turned off, or its port was taken: see its log)");
     this.name = "WebReaderOffError";
   }
 }
@@ -256,7 +256,7 @@ export class Daemon {
     }
     if (options.web) {
       const { port, pagesDir } = options.web;
-      this.web = await listenOrExplain("web reader", port, () =>
+      this.web = await listenOrWarn(options.log, "web reader", port, () =>
         WebServer.listen({
           port,
           pagesDir,
@@ -426,6 +426,17 @@ export class Daemon {
     this.web = null;
     for (const account of this.accounts.values()) await account.stop();
     this.accounts.clear();
+  }
+}
+
+/** For what mail does not need (the web reader): a taken port is a warning, not a failure. */
+async function listenOrWarn<T>(log: Logger, service: string, port: number, listen: () => Promise<T>): Promise<T | null> {
+  try {
+    return await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    log.warn(`${service} not started: port ${port} on 127.0.0.1 is already in use`);
+    return null;
   }
 }
 

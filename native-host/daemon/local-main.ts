@@ -14,6 +14,8 @@ import { NoPassphraseError, readPassphrase } from "../cli/passphrase";
 import { DaemonAlreadyRunningError } from "../control/server";
 import { DEFAULT_IMAP_PORT } from "../imap/server";
 import { DEFAULT_SMTP_PORT } from "../smtp/gateway";
+import { LOGIN_LINK_TTL_MS } from "../web/limits";
+import { DEFAULT_WEB_PORT, pagesBesideProgram } from "../web/server";
 import { accountStoreExists } from "../store/account-store";
 import { WrongPassphraseError } from "../store/secrets";
 import { accountDir } from "./account-folder";
@@ -30,6 +32,7 @@ type Options = {
   address: string;
   imapPort: number;
   smtpPort: number;
+  webPort: number;
   providerPort: number;
   mxPort: number;
   submissionPort: number;
@@ -72,6 +75,13 @@ async function keyFingerprint(daemon: Daemon, address: string): Promise<string> 
   }
 }
 
+/** The reader's address and a log-in link (it works once, for a few minutes). */
+function webMail(daemon: Daemon, options: Options): string {
+  if (!daemon.webOrigin) return `not running (port ${options.webPort} is taken)`;
+  const ctl = `node dist/bitmaskctl.js --data-dir ${options.dataDir} web open`;
+  return `${daemon.webOrigin}\n          log in (once, within ${LOGIN_LINK_TTL_MS / 60_000} minutes): ${daemon.webLoginLink(options.address).url}\n          a new link: ${ctl}`;
+}
+
 function howToConnect(daemon: Daemon, provider: RunningProvider, options: Options, token: string, fingerprint: string): string {
   const user = options.address;
   const imapUrl = `imap://${encodeURIComponent(user)}@127.0.0.1:${daemon.imapPort}/INBOX`;
@@ -85,6 +95,8 @@ IMAP      127.0.0.1:${daemon.imapPort}   no TLS (loopback only), normal password
 SMTP      127.0.0.1:${daemon.smtpPort}   no TLS (loopback only), normal password
 Username  ${user}
 Password  ${token}   (the mail token; \`node dist/bitmaskctl.js --data-dir ${options.dataDir} mail get_token\`)
+
+Web mail  ${webMail(daemon, options)}
 
 Thunderbird, with the add-on (it makes the account itself, no typing):
   npm run package         # builds dist/bitmask-mail.xpi
@@ -107,6 +119,7 @@ const program = new Command()
   .addOption(new Option("--address <address>", "the account").default(`alice@${DOMAIN}`))
   .addOption(new Option("--imap-port <port>", "local IMAP port").default(DEFAULT_IMAP_PORT).argParser(portNumber))
   .addOption(new Option("--smtp-port <port>", "local SMTP port").default(DEFAULT_SMTP_PORT).argParser(portNumber))
+  .addOption(new Option("--web-port <port>", "the web reader's port").default(DEFAULT_WEB_PORT).argParser(portNumber))
   .addOption(new Option("--provider-port <port>", "the provider's HTTPS API port").default(1985).argParser(portNumber))
   .addOption(new Option("--mx-port <port>", "the provider's MX port").default(2025).argParser(portNumber))
   .addOption(new Option("--submission-port <port>", "the provider's submission port").default(2587).argParser(portNumber))
@@ -137,6 +150,7 @@ const program = new Command()
         dataDir: options.dataDir,
         imapPort: options.imapPort,
         smtpPort: options.smtpPort,
+        web: { port: options.webPort, pagesDir: pagesBesideProgram() },
         services: fullServices(),
         log: log.child({ program: "bitmaskd" }),
       });

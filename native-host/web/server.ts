@@ -22,6 +22,11 @@ import { Logins, type Session, sameSecret } from "./login";
 
 export const DEFAULT_WEB_PORT = 1986;
 
+/** Where a bundled program (dist/bitmaskd.js) finds the pages scripts/build.mjs put beside it. */
+export function pagesBesideProgram(): string {
+  return path.join(path.dirname(process.argv[1] ?? "."), "web");
+}
+
 const SESSION_COOKIE = "bitmask_session";
 
 /** The control methods the reader may call; the rest (accounts, passphrases, keys) stay on the socket. */
