@@ -16,12 +16,11 @@ import type { AddressInfo } from "node:net";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { ImapFlow } from "imapflow";
-import nodemailer from "nodemailer";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
 import { buildWebPages, testBuildDir } from "../helpers/build";
-import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
+import { newestInInbox, sendThroughGateway, startTwoDevices, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 import { requireTool } from "../helpers/tools";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,14 +42,7 @@ let elsewhereOrigin: string;
 let attackPage = "";
 
 async function carolWrites(subject: string, text: string): Promise<void> {
-  const transport = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: carolDevice.daemon.smtpPort!,
-    secure: false,
-    ignoreTLS: true,
-    auth: { user: carol.address, pass: carol.tokens.current() },
-  });
-  await transport.sendMail({ from: `Carol <${carol.address}>`, to: alice.address, subject, text }).finally(() => transport.close());
+  await sendThroughGateway(carolDevice.daemon, carol, { from: `Carol <${carol.address}>`, to: alice.address, subject, text });
   await syncNow(alice);
 }
 
@@ -92,13 +84,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
   elsewhereOrigin = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
-  provider = await startTlsProvider();
-  aliceDevice = await startTestDaemon({ webPagesDir: PAGES_DIR });
-  carolDevice = await startTestDaemon();
-  alice = await signUpAccount(aliceDevice.daemon, provider, "alice@example.org", PASSPHRASE);
-  carol = await signUpAccount(carolDevice.daemon, provider, "carol@example.org", PASSPHRASE);
-  await syncNow(alice);
-  await syncNow(carol);
+  ({ provider, aliceDevice, carolDevice, alice, carol } = await startTwoDevices(PASSPHRASE, { webPagesDir: PAGES_DIR }));
   await carolWrites("Lighthouse rota", "You have the lamp on Thursday; the keys are under the blue stone.");
   await carolWrites("Tide tables", "High water at 06:12 and 18:40 this week.");
   browser = await chromium.launch({
@@ -149,8 +135,7 @@ describe.skipIf(skipReason)("the web reader in Chromium", () => {
       await page.getByRole("button", { name: "Send" }).click();
       await expect.poll(() => page.locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Sent: 1 encrypted, 0 signed only/);
       await syncNow(carol);
-      const carolInbox = carol.mail.requireMailbox("INBOX");
-      const reply = carolInbox.get(carolInbox.uids().at(-1)!)!.raw().toString("utf8");
+      const reply = newestInInbox(carol);
       expect(reply).toContain("X-Leap-Encryption: decrypted");
       expect(reply).toContain(`X-Leap-Signature: valid; pubkey="${alice.keys!.ownFingerprint()}"`);
       expect(reply).toContain("Thursday is fine, thanks.");

@@ -4,6 +4,7 @@
 // provider. Rounds with the provider run on demand (syncNow) unless a test
 // asks for a short interval.
 import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
 import pino from "pino";
 import { fullServices } from "../../native-host/daemon/account-services";
 import { type Daemon, startDaemon, type UnlockedAccount } from "../../native-host/daemon/daemon";
@@ -114,4 +115,41 @@ export async function inboxOverImap(daemon: Daemon, account: UnlockedAccount): P
   } finally {
     await client.logout();
   }
+}
+
+/** Sends a message as `account` through its daemon's SMTP gateway, as a mail client does. */
+export async function sendThroughGateway(
+  daemon: Daemon,
+  account: UnlockedAccount,
+  message: { from?: string; to: string | string[]; subject: string; text: string },
+): Promise<void> {
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: daemon.smtpPort!,
+    secure: false,
+    ignoreTLS: true,
+    auth: { user: account.address, pass: account.tokens.current() },
+  });
+  await transport.sendMail({ from: account.address, ...message }).finally(() => transport.close());
+}
+
+/** The newest message of the account's INBOX, as text. */
+export function newestInInbox(account: UnlockedAccount): string {
+  const inbox = account.mail.requireMailbox("INBOX");
+  return inbox.get(inbox.uids().at(-1)!)!.raw().toString("utf8");
+}
+
+export type TwoDevices = { provider: TlsProvider; aliceDevice: TestDaemon; carolDevice: TestDaemon; alice: UnlockedAccount; carol: UnlockedAccount };
+
+/** A provider and two daemons, alice@example.org on the first (with `aliceOptions`)
+ * and carol@example.org on the second, each signed up with its key published. */
+export async function startTwoDevices(passphrase: string, aliceOptions: Parameters<typeof startTestDaemon>[0] = {}): Promise<TwoDevices> {
+  const provider = await startTlsProvider();
+  const aliceDevice = await startTestDaemon(aliceOptions);
+  const carolDevice = await startTestDaemon();
+  const alice = await signUpAccount(aliceDevice.daemon, provider, "alice@example.org", passphrase);
+  const carol = await signUpAccount(carolDevice.daemon, provider, "carol@example.org", passphrase);
+  await syncNow(alice);
+  await syncNow(carol);
+  return { provider, aliceDevice, carolDevice, alice, carol };
 }
