@@ -97,7 +97,9 @@ export type WebServerOptions = {
 export class WebServer {
   readonly logins = new Logins();
   private readonly server: http.Server;
-  private readonly streams = new Set<http.ServerResponse>();
+  /** Open change streams and whose they are: fed from one subscription to the daemon's events. */
+  private readonly streams = new Map<http.ServerResponse, Session>();
+  private unsubscribe: () => void = () => undefined;
   private port = 0;
 
   private constructor(private readonly options: WebServerOptions) {
@@ -120,6 +122,7 @@ export class WebServer {
       });
     });
     web.port = (web.server.address() as AddressInfo).port;
+    web.unsubscribe = options.subscribe((event) => web.relay(event));
     return web;
   }
 
@@ -133,7 +136,8 @@ export class WebServer {
   }
 
   async close(): Promise<void> {
-    for (const stream of this.streams) stream.end();
+    this.unsubscribe();
+    for (const stream of this.streams.keys()) stream.end();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -209,18 +213,17 @@ export class WebServer {
     if (this.streams.size >= MAX_EVENT_STREAMS) throw new WebRefusal(503, "too many open change streams");
     response.writeHead(200, { ...securityHeaders(PAGE_CSP), "Content-Type": "text/event-stream", Connection: "keep-alive" });
     response.write(": change stream\n\n");
-    this.streams.add(response);
-    const unsubscribe = this.options.subscribe((event) => {
-      if ((event.event === "mail-changed" || event.event === "status-changed") && event.address === session.address) {
-        response.write(`data: ${JSON.stringify(event)}\n\n`);
-      }
-    });
+    this.streams.set(response, session);
     const keepalive = setInterval(() => response.write(": keepalive\n\n"), EVENT_STREAM_KEEPALIVE_MS);
     response.on("close", () => {
       clearInterval(keepalive);
-      unsubscribe();
       this.streams.delete(response);
     });
+  }
+
+  private relay(event: ControlEvent): void {
+    if (event.event !== "mail-changed" && event.event !== "status-changed") return;
+    for (const [response, session] of this.streams) if (event.address === session.address) response.write(`data: ${JSON.stringify(event)}\n\n`);
   }
 
   private async messageHtml(url: URL, response: http.ServerResponse, session: Session): Promise<void> {
