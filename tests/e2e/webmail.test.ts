@@ -149,6 +149,34 @@ describe.skipIf(skipReason)("the web reader in Chromium", () => {
     }
   });
 
+  it("writes a new message, marks one unread, and moves one to another mailbox", async () => {
+    const { context, page } = await loggedIn();
+    try {
+      await page.click("#compose-link");
+      await page.fill("#compose-to", carol.address);
+      await page.fill("#compose-subject", "Harbour walk");
+      await page.fill("#compose-text", "Saturday at ten?");
+      await page.getByRole("button", { name: "Send" }).click();
+      await expect.poll(() => page.locator("#status").textContent(), { timeout: 15_000 }).toMatch(/^Sent: 1 encrypted/);
+      await syncNow(carol);
+      expect(newestInInbox(carol)).toContain("Saturday at ten?");
+      await page.click('nav a[data-mailbox="Sent"]');
+      await expect.poll(() => row(page, "Harbour walk").count()).toBe(1);
+
+      await page.click('nav a[data-mailbox="INBOX"]');
+      await row(page, "Tide tables").click();
+      await page.getByRole("button", { name: "Mark unread" }).click();
+      await expect.poll(() => row(page, "Tide tables").getAttribute("class")).toContain("unread");
+      await row(page, "Tide tables").click();
+      await page.selectOption("#message select", "Archive");
+      await expect.poll(() => row(page, "Tide tables").count()).toBe(0);
+      await page.click('nav a[data-mailbox="Archive"]');
+      await expect.poll(() => row(page, "Tide tables").count()).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("shows a hostile HTML message without running its script or loading its remote image", async () => {
     const hostile = [
       "From: Mallory <mallory@example.net>",
@@ -238,9 +266,10 @@ describe.skipIf(skipReason)("the web reader in Chromium", () => {
       await page.evaluate(() => ((window as unknown as { untouched: boolean }).untouched = true));
       const lock = await imap.getMailboxLock("INBOX");
       try {
-        const tide = alice.mail.requireMailbox("INBOX").uids().find((uid) => alice.mail.requireMailbox("INBOX").get(uid)!.flags.length === 0)!;
-        await imap.messageFlagsAdd(String(tide), ["\\Flagged"], { uid: true });
-        await expect.poll(() => page.locator("#messages tr.message .badge.flagged").count()).toBe(1);
+        const newest = alice.mail.requireMailbox("INBOX").uids().at(-1)!;
+        expect(await page.locator(`#messages tr.message[data-uid="${newest}"] .badge.flagged`).count()).toBe(0);
+        await imap.messageFlagsAdd(String(newest), ["\\Flagged"], { uid: true });
+        await expect.poll(() => page.locator(`#messages tr.message[data-uid="${newest}"] .badge.flagged`).count()).toBe(1);
         await imap.append("INBOX", Buffer.from(`From: dora@example.net\r\nTo: ${alice.address}\r\nSubject: Appended over IMAP\r\n\r\nhello\r\n`));
         await expect.poll(() => row(page, "Appended over IMAP").count()).toBe(1);
         expect(await page.evaluate(() => (window as unknown as { untouched?: boolean }).untouched)).toBe(true);
