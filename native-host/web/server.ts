@@ -31,7 +31,6 @@ const SESSION_COOKIE = "bitmask_session";
 
 /** The control methods the reader may call; the rest (accounts, passphrases, keys) stay on the socket. */
 const READER_METHODS = new Set([
-  "mail.status",
   "mail.mailboxes",
   "mail.list",
   "mail.get",
