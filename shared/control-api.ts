@@ -28,8 +28,14 @@ const endpoint = z.object({ host: z.string(), port: z.number().int().min(1).max(
 
 export const SYNC_STATES = ["off", "idle", "syncing", "offline", "error"] as const;
 
+/** The provider's event stream: "up" means new mail and other devices'
+ * changes arrive within a second; otherwise rounds run every ten minutes. */
+export const PUSH_STATES = ["off", "connecting", "up", "down"] as const;
+
 export const syncStatus = z.object({
   state: z.enum(SYNC_STATES),
+  /** Absent where sync is off. */
+  push: z.enum(PUSH_STATES).optional(),
   /** Documents done and expected (null while not yet known) during a sync; null when not syncing. */
   progress: z.object({ done: z.number().int(), total: z.number().int().nullable() }).nullable(),
   lastSyncedAt: z.number().nullable(),
@@ -221,6 +227,8 @@ export const controlMethods = {
   "mail.send": { params: forAccount.extend({ message: composedMessage }), result: sendOutcome },
   /** A one-time link that logs a browser in to the web reader (for this account). */
   "web.open_link": { params: forAccount, result: z.object({ address, url: z.string() }) },
+  /** Stops the daemon cleanly (as SIGTERM does); answers with its pid, to wait for. */
+  stop: { params: z.object({}), result: z.object({ pid: z.number().int() }) },
   /** From now on this connection also receives events. */
   subscribe: { params: z.object({}), result: z.object({ subscribed: z.literal(true) }) },
 } as const;

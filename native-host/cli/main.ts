@@ -3,6 +3,7 @@
 // exit codes are in exit-codes.ts.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Argument, Command, CommanderError, Option } from "commander";
 import type {
   AccountStatus,
@@ -20,6 +21,7 @@ import { defaultDataDir } from "../daemon/account-folder";
 import { NEW_PASSPHRASE_ENV, NoPassphraseError, readPassphrase } from "./passphrase";
 import { EXIT, exitCodeFor } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
+import { DAEMON_STOP_WAIT_MS } from "../limits";
 
 type GlobalOptions = { dataDir: string; json: boolean };
 
@@ -85,6 +87,20 @@ program
   .command("status")
   .description("is the daemon running, and the state of each account")
   .action(() => call("status", {}, describeDaemon));
+
+program
+  .command("stop")
+  .description("stop the daemon cleanly and wait until it is gone (the add-on starts it again when Thunderbird needs it)")
+  .action(() =>
+    withDaemon(
+      async (client) => {
+        const { pid } = await client.request("stop", {});
+        await processGone(pid);
+        return { pid, stopped: true };
+      },
+      ({ pid }) => `bitmaskd (pid ${pid}) stopped`,
+    ),
+  );
 
 const mail = program.command("mail").description("mail: token, status, errors, always encrypt; read (ls, show, search) and send");
 mail
@@ -338,6 +354,21 @@ async function newPassphrase(prompt: string, envName?: string): Promise<string> 
   const second = await readPassphrase("Again: ", envName);
   if (first !== second) throw new UsageError("the two passphrases differ");
   return first;
+}
+
+/** Waits, bounded, for the daemon's process to end. The control socket is
+ * 0600, so the daemon runs as this user and signal 0 can probe it. */
+async function processGone(pid: number): Promise<void> {
+  const deadline = Date.now() + DAEMON_STOP_WAIT_MS;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(100);
+  }
+  throw new Error(`bitmaskd (pid ${pid}) was asked to stop but still runs after ${DAEMON_STOP_WAIT_MS / 1000} s`);
 }
 
 class UsageError extends Error {}

@@ -76,6 +76,10 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
         if (daemon.offline) throw new ControlFailure("unavailable", "the daemon is offline: `bitmaskctl offline off` first");
         return sync.syncNow((done, total) => daemon.emitEvent({ event: "sync-progress", address: account.address, done, total }));
       }),
+    stop: () => {
+      daemon.requestStop();
+      return { pid: process.pid };
+    },
     offline: ({ offline }) => {
       daemon.setOffline(offline);
       return { offline: daemon.offline };

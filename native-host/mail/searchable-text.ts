@@ -33,12 +33,6 @@ export function foldCase(text: string): string {
   return text.toUpperCase().toLowerCase().replace(/\0/g, "\uFFFD");
 }
 
-/** The linear reference for SEARCH BODY / TEXT (TEXT also looks in the header). */
-export function textContains(text: SearchableText, field: SearchField, needle: string): boolean {
-  const folded = foldCase(needle);
-  return foldCase(text.body).includes(folded) || (field === "text" && foldCase(text.header).includes(folded));
-}
-
 /** A header block's fields as IMAP reads them (parseExactHeaderFields, as
  * for ENVELOPE), each value unfolded: its line breaks removed (RFC 5322 2.2.3). */
 export function unfoldedHeaderFields(header: string): HeaderField[] {

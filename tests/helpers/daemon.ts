@@ -41,10 +41,21 @@ export type TestDaemon = {
   stop(): Promise<void>;
 };
 
-/** controlSocket: listen on `<dataDir>/bitmaskd.sock` (the default is none);
- * webPagesDir: run the web reader on a free port, serving these pages. */
+/** `push`: listen to the provider's event stream (off by default: tests
+ * decide when devices talk); `localChangeDelayMs`: push local changes by
+ * themselves this soon after them; `log`: to watch what the daemon logs;
+ * `controlSocket`: listen on `<dataDir>/bitmaskd.sock` (the default is none);
+ * `webPagesDir`: run the web reader on a free port, serving these pages. */
 export async function startTestDaemon(
-  options: { dataDir?: string; intervalMs?: number; controlSocket?: boolean; webPagesDir?: string } = {},
+  options: {
+    dataDir?: string;
+    intervalMs?: number;
+    push?: boolean;
+    localChangeDelayMs?: number;
+    log?: pino.Logger;
+    controlSocket?: boolean;
+    webPagesDir?: string;
+  } = {},
 ): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
@@ -54,15 +65,16 @@ export async function startTestDaemon(
     smtpPort: 0,
     socketPath: options.controlSocket ? undefined : null,
     web: options.webPagesDir ? { port: 0, pagesDir: options.webPagesDir } : undefined,
-    // Rounds on demand unless asked (not even after a local change): tests
-    // decide when devices talk.
-    // No internet here: every WKD host is unknown, at once.
     services: fullServices({
+      // Rounds on demand unless asked (not even after a local change): tests
+      // decide when devices talk.
       intervalMs: options.intervalMs ?? ON_DEMAND_MS,
-      localChangeDelayMs: options.intervalMs ?? ON_DEMAND_MS,
+      localChangeDelayMs: options.localChangeDelayMs ?? options.intervalMs ?? ON_DEMAND_MS,
+      push: options.push ?? false,
+      // No internet here: every WKD host is unknown, at once.
       wkd: new WkdClient({ connectTo: () => null }),
     }),
-    log: pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
+    log: options.log ?? pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
   });
   return {
     daemon,
