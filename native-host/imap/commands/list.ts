@@ -2,6 +2,7 @@
 // options, SPECIAL-USE attributes (RFC 6154) and LIST-STATUS (RFC 5819).
 import { HIERARCHY_DELIMITER, type MailboxInfo } from "../../mail/account";
 import { AUTHENTICATED, defineCommand, keyword, ok } from "../command";
+import { listPatternMatcher } from "../list-pattern";
 import { decodeMailboxName } from "../mailbox-name";
 import { tokenAsString } from "../protocol/command-parser";
 import { ParseError, type ImapToken } from "../protocol/types";
@@ -23,17 +24,6 @@ type ListOptions = {
  * (RFC 3501 9), and N, I and L are list-chars. */
 function patternText(token: ImapToken): string {
   return decodeMailboxName(tokenAsString(token, "mailbox pattern"));
-}
-
-/** `*` matches anything, `%` anything but the hierarchy delimiter. */
-export function patternMatcher(pattern: string): (name: string) => boolean {
-  const source = pattern
-    .split("")
-    .map((char) => (char === "*" ? ".*" : char === "%" ? `[^${HIERARCHY_DELIMITER}]*` : char.replace(/[\\^$.|?+()[\]{}]/g, "\\$&")))
-    .join("");
-  const regex = new RegExp(`^${source}$`, "s");
-  const inboxRegex = /^INBOX/i.test(pattern) ? new RegExp(`^${source.replace(/^INBOX/i, "INBOX")}$`, "s") : null;
-  return (name) => regex.test(name) || (inboxRegex !== null && inboxRegex.test(name));
 }
 
 function parseList(args: Parameters<typeof readMailboxName>[0], lsub: boolean): ListOptions {
@@ -131,7 +121,7 @@ function run(session: ImapSession, options: ListOptions) {
     return ok("LIST completed");
   }
   const account = session.authenticatedAccount;
-  const matchers = options.patterns.map((pattern) => patternMatcher(options.reference + pattern));
+  const matchers = options.patterns.map((pattern) => listPatternMatcher(options.reference + pattern, HIERARCHY_DELIMITER));
   const mailboxes = entries(account.list());
   const subscribed = options.subscribedOnly || options.returnSubscribed ? account.subscriptions() : new Set<string>();
   const chosen = selectNames(options, mailboxes, subscribed, (name) => matchers.some((match) => match(name)));
