@@ -263,3 +263,37 @@ describe("item 5: SEARCH FROM reads the address the ENVELOPE has", () => {
     });
   });
 });
+
+describe("item 3: LIST-EXTENDED selection options", () => {
+  // RFC 5258 3: "The RECURSIVEMATCH option MUST NOT occur as the only
+  // selection option (or only with REMOTE) [...] The server MUST return BAD
+  // tagged response in such case."
+  it("answers RECURSIVEMATCH alone, or with REMOTE only, with BAD", async () => {
+    await onEach(async (raw) => {
+      expect(await raw.command("r1", 'LIST (RECURSIVEMATCH) "" "%"')).toMatch(/^r1 BAD/);
+      expect(await raw.command("r2", 'LIST (RECURSIVEMATCH REMOTE) "" "%"')).toMatch(/^r2 BAD/);
+      expect(await raw.command("r3", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')).toMatch(/r3 OK/);
+    });
+  });
+
+  // RFC 5258 3.5: "The CHILDINFO extended data item MUST NOT be returned
+  // unless the client has specified the RECURSIVEMATCH selection option";
+  // with it, a parent that does not match the selection criteria but has a
+  // child that does (and that the pattern does not reach) is returned with
+  // ("CHILDINFO" ("SUBSCRIBED")).
+  it("returns a parent of a subscribed child with CHILDINFO under RECURSIVEMATCH", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Orchard/Apple");
+      await raw.command("s", "SUBSCRIBE Orchard/Apple");
+      const parents = await raw.command("l1", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Orch%"');
+      expect(parents).toMatch(/\* LIST \((?![^)]*\\Subscribed)[^)]*\) "\/" "?Orchard"? \("?CHILDINFO"? \("SUBSCRIBED"\)\)\r\n/);
+      expect(parents).not.toContain("Orchard/Apple");
+      // The child matches "*" itself: it is listed, and its parent is not.
+      const all = await raw.command("l2", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Orch*"');
+      expect(all).toMatch(/\* LIST \([^)]*\\Subscribed[^)]*\) "\/" "?Orchard\/Apple"?\r\n/);
+      expect(all).not.toMatch(/"?Orchard"? \(/);
+      // Without RECURSIVEMATCH there is no CHILDINFO, and no parent.
+      expect(await raw.command("l3", 'LIST (SUBSCRIBED) "" "Orch%"')).toMatch(/^l3 OK/);
+    });
+  });
+});
