@@ -297,3 +297,27 @@ describe("item 3: LIST-EXTENDED selection options", () => {
     });
   });
 });
+
+describe("item 8: THREAD=REFERENCES breaks a link a References loop contradicts", () => {
+  // RFC 5256 3, REFERENCES step (1)(B): "If the current message already has
+  // a parent, it is probably the result of a truncated References header
+  // line, so break the current parent/child link before creating the new
+  // correct one. As in step 1.A, no parent/child link is created if doing so
+  // would introduce a loop."
+  it("threads 1; 2 (References 1 3); 3 (References 2) as (1)(3 2)", async () => {
+    const message = (n: number, references: string) =>
+      Buffer.from(
+        `From: a@example.org\r\nSubject: loop ${n}\r\nDate: Mon, 23 Nov 2026 10:0${n}:00 +0000\r\nMessage-ID: <loop${n}@example.org>\r\n` +
+          (references ? `References: ${references}\r\n` : "") +
+          "\r\nBody.\r\n",
+      );
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Looped");
+      await append(raw, "a1", "Looped", message(1, ""));
+      await append(raw, "a2", "Looped", message(2, "<loop1@example.org> <loop3@example.org>"));
+      await append(raw, "a3", "Looped", message(3, "<loop2@example.org>"));
+      await raw.command("s", "SELECT Looped");
+      expect(await raw.command("t", "THREAD REFERENCES UTF-8 ALL")).toMatch(/\* THREAD \(1\)\(3 2\)\r\n/);
+    });
+  });
+});
