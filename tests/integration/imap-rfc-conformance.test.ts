@@ -321,3 +321,52 @@ describe("item 8: THREAD=REFERENCES breaks a link a References loop contradicts"
     });
   });
 });
+
+describe("item 12: MIME sections agree with BODYSTRUCTURE", () => {
+  // RFC 3501 6.4.5: "Every message has at least one part number.
+  // Non-[MIME-IMB] messages, and non-multipart [MIME-IMB] messages with no
+  // encapsulated message, only have a part 1." The RFC names no answer for
+  // a part that does not exist; Dovecot's, an empty string, is ours (NIL
+  // breaks clients that expect a literal). The corpus comparison in
+  // dovecot-reference.test.ts checks every section of every message.
+  it("answers a multipart without delimiters, missing parts and [n.1] as Dovecot does", async () => {
+    const noDelimiter = Buffer.from(
+      'From: a@example.org\r\nSubject: no delimiter\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="never"\r\n\r\n' +
+        "Text, but no --never line.\r\n",
+    );
+    const twoParts = Buffer.from(
+      'From: a@example.org\r\nSubject: two parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
+        "--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b\r\nContent-Type: text/plain\r\n\r\ntwo\r\n--b--\r\n",
+    );
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Sections");
+      await append(raw, "a1", "Sections", noDelimiter);
+      await append(raw, "a2", "Sections", twoParts);
+      await append(raw, "a3", "Sections", plainMessage(9));
+      await raw.command("s", "EXAMINE Sections");
+      // BODYSTRUCTURE gives the first message one empty text/plain part: BODY[1] and [1.MIME] are that empty part.
+      expect(await raw.command("b1", "FETCH 1 BODYSTRUCTURE")).toMatch(/BODYSTRUCTURE \(\("text" "plain" \("charset" "us-ascii"\) NIL NIL "7bit" 0 0/);
+      expect(await raw.command("f1", "FETCH 1 (BODY.PEEK[1] BODY.PEEK[1.MIME])")).toContain("BODY[1] {0}\r\n BODY[1.MIME] {0}\r\n)");
+      // A part past the last, and [n.1] of a single-part message's part 1, are empty.
+      expect(await raw.command("f2", "FETCH 2 (BODY.PEEK[3] BODY.PEEK[2.1])")).toContain("BODY[3] {0}\r\n BODY[2.1] {3}\r\ntwo)");
+      expect(await raw.command("f3", "FETCH 3 (BODY.PEEK[1.1] BODY.PEEK[2])")).toContain("BODY[1.1] {0}\r\n BODY[2] {0}\r\n)");
+    });
+  });
+});
+
+describe("item 11: no NUL inside a literal", () => {
+  // RFC 3501 9: "CHAR8 = %x01-ff ; any OCTET except NUL, %x00", and a
+  // literal is *CHAR8. Dovecot sends each NUL as 0x80; so do we, with the
+  // length unchanged (BINARY, RFC 3516, is what keeps bytes exact).
+  it("sends each NUL of a message as 0x80", async () => {
+    const withNul = Buffer.concat([Buffer.from("From: a@example.org\r\nSubject: nul\r\n\r\nbefore"), Buffer.from([0, 0]), Buffer.from("after\r\n")]);
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Nul");
+      await append(raw, "a", "Nul", withNul);
+      await raw.command("s", "EXAMINE Nul");
+      const answer = await raw.command("f", "FETCH 1 BODY.PEEK[TEXT]");
+      expect(answer).toContain("BODY[TEXT] {15}\r\nbefore\x80\x80after\r\n");
+      expect(answer).not.toContain("\0");
+    });
+  });
+});
