@@ -6,6 +6,7 @@ const ALWAYS = ["IMAP4rev1", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "U
 const BEFORE_LOGIN = ["AUTH=PLAIN"];
 const AFTER_LOGIN = [
   "UIDPLUS",
+  "MULTIAPPEND",
   "MOVE",
   "SPECIAL-USE",
   "LIST-EXTENDED",

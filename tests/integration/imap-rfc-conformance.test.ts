@@ -370,3 +370,38 @@ describe("item 11: no NUL inside a literal", () => {
     });
   });
 });
+
+describe("MULTIAPPEND (RFC 3502)", () => {
+  /** APPEND of several messages in one command, with non-synchronizing literals (LITERAL+). */
+  const multiAppend = (raw: RawImap, tag: string, mailbox: string, parts: { flags: string; message: Buffer }[]) => {
+    const pieces: Buffer[] = [Buffer.from(`${tag} APPEND ${mailbox}`)];
+    for (const { flags, message } of parts) pieces.push(Buffer.from(` ${flags} {${message.length}+}\r\n`), message);
+    return raw.command(tag, Buffer.concat(pieces).subarray(tag.length + 1));
+  };
+
+  // RFC 3502 3: "The MULTIAPPEND extension [...] allows more than one
+  // message to be appended"; RFC 4315 3 answers with "a set of UIDs".
+  // RFC 3502 6: "If the server fails to append any message, it MUST not
+  // append any of the messages".
+  it("appends every message of one APPEND with a UID set, or none of them", async () => {
+    await onEach(async (raw, server) => {
+      await raw.command("c", "CREATE Multi");
+      const answer = await multiAppend(raw, "m1", "Multi", [
+        { flags: "(\\Seen)", message: plainMessage(10) },
+        { flags: "()", message: plainMessage(11) },
+        { flags: "($Work)", message: plainMessage(10) },
+      ]);
+      expect(answer).toMatch(/m1 OK \[APPENDUID \d+ 1:3\]/);
+      expect(await raw.command("st", "STATUS Multi (MESSAGES)")).toMatch(/MESSAGES 3/);
+      // A bad flag in the second message: nothing is appended. Ours only:
+      // Dovecot reads a MULTIAPPEND as a stream, and after a syntax error in
+      // a later message reads the rest of its literals as commands.
+      if (server !== "ours") return;
+      expect(await multiAppend(raw, "m2", "Multi", [
+        { flags: "()", message: plainMessage(12) },
+        { flags: "(\\Bogus(x)", message: plainMessage(13) },
+      ])).toMatch(/m2 (NO|BAD)/);
+      expect(await raw.command("st2", "STATUS Multi (MESSAGES)")).toMatch(/MESSAGES 3/);
+    });
+  });
+});
