@@ -405,3 +405,23 @@ describe("MULTIAPPEND (RFC 3502)", () => {
     });
   });
 });
+
+describe("SORT=DISPLAY (RFC 5957)", () => {
+  // RFC 5957 3: DISPLAYFROM sorts by "the display-name of the first From
+  // address, if present, [...] Otherwise, [...] the addr-spec", decoded and
+  // compared without case (i;unicode-casemap).
+  it("sorts by the decoded display name, or the address when there is none", async () => {
+    const from = (value: string, n: number) =>
+      Buffer.from(`From: ${value}\r\nTo: x@example.org\r\nSubject: display ${n}\r\nMessage-ID: <display${n}@example.org>\r\n\r\nBody.\r\n`);
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Display");
+      await append(raw, "a1", "Display", from("Zed <a@example.org>", 1));
+      await append(raw, "a2", "Display", from("alice <z@example.org>", 2));
+      await append(raw, "a3", "Display", from("<m@example.org>", 3));
+      await append(raw, "a4", "Display", from("=?utf-8?q?B=C3=A9a?= <b@example.org>", 4));
+      await raw.command("s", "EXAMINE Display");
+      expect(await raw.command("d", "SORT (DISPLAYFROM) UTF-8 ALL")).toMatch(/\* SORT 2 4 3 1\r\n/);
+      expect(await raw.command("r", "SORT (REVERSE DISPLAYFROM) UTF-8 ALL")).toMatch(/\* SORT 1 3 4 2\r\n/);
+    });
+  });
+});
