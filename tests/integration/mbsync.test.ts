@@ -73,21 +73,25 @@ SyncState ${state}/
 `;
 }
 
+/** Our server, and a home folder with a Maildir and an .mbsyncrc for it. */
+async function setUp(sides: Orientation) {
+  const imap = await startImap();
+  cleanup.push(() => imap.stop());
+  const temp = tempDir("mbsync-test-");
+  cleanup.push(async () => temp.cleanup());
+  const home = path.join(temp.dir, "home");
+  const mail = path.join(home, "Mail");
+  const config = path.join(home, ".mbsyncrc");
+  // mbsync keeps its sync state out of the Maildir: "SyncState *" needs a Maildir near side.
+  const state = path.join(home, "mbsync-state");
+  mkdirSync(state, { recursive: true });
+  writeFileSync(config, mbsyncrc(imap.port, imap.token, mail, state, sides), { mode: 0o600 });
+  return { imap, home, maildir: path.join(mail, "INBOX"), config };
+}
+
 describe.skipIf(skipReason)("mbsync (isync)", () => {
   it.each(ORIENTATIONS)("far $far, near $near: syncs a 500-message INBOX both ways, propagates flags and deletes, then transfers nothing", async (sides) => {
-    const imap = await startImap();
-    cleanup.push(() => imap.stop());
-    const temp = tempDir("mbsync-test-");
-    cleanup.push(async () => temp.cleanup());
-    const home = path.join(temp.dir, "home");
-    const mail = path.join(home, "Mail");
-    const maildir = path.join(mail, "INBOX");
-    mkdirSync(home, { recursive: true });
-    const config = path.join(home, ".mbsyncrc");
-    // mbsync keeps its sync state out of the Maildir: "SyncState *" needs a Maildir near side.
-    const state = path.join(home, "mbsync-state");
-    mkdirSync(state);
-    writeFileSync(config, mbsyncrc(imap.port, imap.token, mail, state, sides), { mode: 0o600 });
+    const { imap, home, maildir, config } = await setUp(sides);
 
     const inbox = imap.account.requireMailbox("INBOX");
     seedServer(inbox);
@@ -148,17 +152,7 @@ describe.skipIf(skipReason)("mbsync (isync)", () => {
   // its X-TUID header to what it uploads, so the server's two copies differ
   // in that line; byte-identical APPENDs are imap-rfc-conformance.test.ts's.)
   it("uploads the same file held twice in the Maildir as two messages, and keeps both", async () => {
-    const imap = await startImap();
-    cleanup.push(() => imap.stop());
-    const temp = tempDir("mbsync-twice-");
-    cleanup.push(async () => temp.cleanup());
-    const home = path.join(temp.dir, "home");
-    const mail = path.join(home, "Mail");
-    const maildir = path.join(mail, "INBOX");
-    const state = path.join(home, "mbsync-state");
-    mkdirSync(state, { recursive: true });
-    const config = path.join(home, ".mbsyncrc");
-    writeFileSync(config, mbsyncrc(imap.port, imap.token, mail, state, ORIENTATIONS[0]!), { mode: 0o600 });
+    const { imap, home, maildir, config } = await setUp(ORIENTATIONS[0]!);
     const message = plainMessage(42);
     addMaildirMessage(maildir, message, "1700000001.M1P1.testhost");
     addMaildirMessage(maildir, message, "1700000002.M2P1.testhost");
