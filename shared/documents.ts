@@ -49,7 +49,7 @@ const mimeNodeSchema: z.ZodType<MimeNode> = z.lazy(() =>
   }),
 );
 
-/** LEAP's key validation levels, weakest first (LEAP-REFERENCE.md section 8). */
+/** LEAP's key validation levels, weakest first (docs/LEAP.md section 8). */
 export const VALIDATION_LEVELS = [
   "Weak_Chain",
   "Provider_Trust",

@@ -65,6 +65,7 @@ const program = new Command()
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      daemon.events.once("stop-requested", stop);
     });
     try {
       if (options.address) {

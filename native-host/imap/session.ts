@@ -25,13 +25,15 @@ export type SessionEvent =
   | { type: "connect"; session: number }
   | { type: "login"; session: number; username: string; method: "LOGIN" | "AUTHENTICATE" }
   | { type: "login-failed"; session: number; username: string }
+  | { type: "login-locked"; session: number; username: string }
   | { type: "select"; session: number; mailbox: string }
   | { type: "error"; session: number; command: string; error: string }
   | { type: "close"; session: number };
 
 export type ImapHooks = {
-  /** Checks a username and mail token; answers the account, or null after the failure delay. */
-  authenticate(username: string, password: string): Promise<Account | null>;
+  /** Checks a username and mail token; answers the account, "locked" for an
+   * account waiting for its passphrase, or null; both after the failure delay. */
+  authenticate(username: string, password: string): Promise<Account | "locked" | null>;
   onEvent?(event: SessionEvent): void;
 };
 

@@ -11,7 +11,7 @@ import { SearchIndex } from "./search-index";
 
 export const HIERARCHY_DELIMITER = "/";
 
-/** DESIGN.md's default mailboxes, with their RFC 6154 special-use attributes. */
+/** The default mailboxes of docs/DESIGN.md, with their RFC 6154 special-use attributes. */
 export const DEFAULT_MAILBOXES: readonly { name: string; specialUse: string | null }[] = [
   { name: "INBOX", specialUse: null },
   { name: "Sent", specialUse: "\\Sent" },
