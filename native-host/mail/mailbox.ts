@@ -269,6 +269,11 @@ export class Mailbox {
     });
   }
 
+  /** Adds several messages in one transaction: all of them, or none when one fails. */
+  addAll(messages: readonly [raw: Uint8Array, options: AddOptions][]): AddResult[] {
+    return this.store.transaction(() => messages.map(([raw, options]) => this.add(raw, options)));
+  }
+
   /** Copies messages: two small documents each, parts shared; each copy is a
    * new message, also into this same mailbox. Returns the UID mapping (COPYUID). */
   copy(uids: readonly number[], target: Mailbox): CopyResult {

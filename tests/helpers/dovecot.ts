@@ -260,7 +260,9 @@ class ResponseSplitter {
   }
 }
 
-async function openRawSession(port: number, user: string, password: string): Promise<RawImapSession> {
+/** A logged-in session with any IMAP server on loopback (ours too, for
+ * comparisons): responses split exactly as Dovecot's sessions split them. */
+export async function openRawSession(port: number, user: string, password: string): Promise<RawImapSession> {
   const socket = net.connect(port, "127.0.0.1");
   const splitter = new ResponseSplitter();
   const queue: Buffer[] = [];

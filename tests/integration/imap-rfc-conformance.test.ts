@@ -263,3 +263,165 @@ describe("item 5: SEARCH FROM reads the address the ENVELOPE has", () => {
     });
   });
 });
+
+describe("item 3: LIST-EXTENDED selection options", () => {
+  // RFC 5258 3: "The RECURSIVEMATCH option MUST NOT occur as the only
+  // selection option (or only with REMOTE) [...] The server MUST return BAD
+  // tagged response in such case."
+  it("answers RECURSIVEMATCH alone, or with REMOTE only, with BAD", async () => {
+    await onEach(async (raw) => {
+      expect(await raw.command("r1", 'LIST (RECURSIVEMATCH) "" "%"')).toMatch(/^r1 BAD/);
+      expect(await raw.command("r2", 'LIST (RECURSIVEMATCH REMOTE) "" "%"')).toMatch(/^r2 BAD/);
+      expect(await raw.command("r3", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')).toMatch(/r3 OK/);
+    });
+  });
+
+  // RFC 5258 3.5: "The CHILDINFO extended data item MUST NOT be returned
+  // unless the client has specified the RECURSIVEMATCH selection option";
+  // with it, a parent that does not match the selection criteria but has a
+  // child that does (and that the pattern does not reach) is returned with
+  // ("CHILDINFO" ("SUBSCRIBED")).
+  it("returns a parent of a subscribed child with CHILDINFO under RECURSIVEMATCH", async () => {
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Orchard/Apple");
+      await raw.command("s", "SUBSCRIBE Orchard/Apple");
+      const parents = await raw.command("l1", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Orch%"');
+      expect(parents).toMatch(/\* LIST \((?![^)]*\\Subscribed)[^)]*\) "\/" "?Orchard"? \("?CHILDINFO"? \("SUBSCRIBED"\)\)\r\n/);
+      expect(parents).not.toContain("Orchard/Apple");
+      // The child matches "*" itself: it is listed, and its parent is not.
+      const all = await raw.command("l2", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Orch*"');
+      expect(all).toMatch(/\* LIST \([^)]*\\Subscribed[^)]*\) "\/" "?Orchard\/Apple"?\r\n/);
+      expect(all).not.toMatch(/"?Orchard"? \(/);
+      // Without RECURSIVEMATCH there is no CHILDINFO, and no parent.
+      expect(await raw.command("l3", 'LIST (SUBSCRIBED) "" "Orch%"')).toMatch(/^l3 OK/);
+    });
+  });
+});
+
+describe("item 8: THREAD=REFERENCES breaks a link a References loop contradicts", () => {
+  // RFC 5256 3, REFERENCES step (1)(B): "If the current message already has
+  // a parent, it is probably the result of a truncated References header
+  // line, so break the current parent/child link before creating the new
+  // correct one. As in step 1.A, no parent/child link is created if doing so
+  // would introduce a loop."
+  it("threads 1; 2 (References 1 3); 3 (References 2) as (1)(3 2)", async () => {
+    const message = (n: number, references: string) =>
+      Buffer.from(
+        `From: a@example.org\r\nSubject: loop ${n}\r\nDate: Mon, 23 Nov 2026 10:0${n}:00 +0000\r\nMessage-ID: <loop${n}@example.org>\r\n` +
+          (references ? `References: ${references}\r\n` : "") +
+          "\r\nBody.\r\n",
+      );
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Looped");
+      await append(raw, "a1", "Looped", message(1, ""));
+      await append(raw, "a2", "Looped", message(2, "<loop1@example.org> <loop3@example.org>"));
+      await append(raw, "a3", "Looped", message(3, "<loop2@example.org>"));
+      await raw.command("s", "SELECT Looped");
+      expect(await raw.command("t", "THREAD REFERENCES UTF-8 ALL")).toMatch(/\* THREAD \(1\)\(3 2\)\r\n/);
+    });
+  });
+});
+
+describe("item 12: MIME sections agree with BODYSTRUCTURE", () => {
+  // RFC 3501 6.4.5: "Every message has at least one part number.
+  // Non-[MIME-IMB] messages, and non-multipart [MIME-IMB] messages with no
+  // encapsulated message, only have a part 1." The RFC names no answer for
+  // a part that does not exist; Dovecot's, an empty string, is ours (NIL
+  // breaks clients that expect a literal). The corpus comparison in
+  // dovecot-reference.test.ts checks every section of every message.
+  it("answers a multipart without delimiters, missing parts and [n.1] as Dovecot does", async () => {
+    const noDelimiter = Buffer.from(
+      'From: a@example.org\r\nSubject: no delimiter\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="never"\r\n\r\n' +
+        "Text, but no --never line.\r\n",
+    );
+    const twoParts = Buffer.from(
+      'From: a@example.org\r\nSubject: two parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
+        "--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b\r\nContent-Type: text/plain\r\n\r\ntwo\r\n--b--\r\n",
+    );
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Sections");
+      await append(raw, "a1", "Sections", noDelimiter);
+      await append(raw, "a2", "Sections", twoParts);
+      await append(raw, "a3", "Sections", plainMessage(9));
+      await raw.command("s", "EXAMINE Sections");
+      // BODYSTRUCTURE gives the first message one empty text/plain part: BODY[1] and [1.MIME] are that empty part.
+      expect(await raw.command("b1", "FETCH 1 BODYSTRUCTURE")).toMatch(/BODYSTRUCTURE \(\("text" "plain" \("charset" "us-ascii"\) NIL NIL "7bit" 0 0/);
+      expect(await raw.command("f1", "FETCH 1 (BODY.PEEK[1] BODY.PEEK[1.MIME])")).toContain("BODY[1] {0}\r\n BODY[1.MIME] {0}\r\n)");
+      // A part past the last, and [n.1] of a single-part message's part 1, are empty.
+      expect(await raw.command("f2", "FETCH 2 (BODY.PEEK[3] BODY.PEEK[2.1])")).toContain("BODY[3] {0}\r\n BODY[2.1] {3}\r\ntwo)");
+      expect(await raw.command("f3", "FETCH 3 (BODY.PEEK[1.1] BODY.PEEK[2])")).toContain("BODY[1.1] {0}\r\n BODY[2] {0}\r\n)");
+    });
+  });
+});
+
+describe("item 11: no NUL inside a literal", () => {
+  // RFC 3501 9: "CHAR8 = %x01-ff ; any OCTET except NUL, %x00", and a
+  // literal is *CHAR8. Dovecot sends each NUL as 0x80; so do we, with the
+  // length unchanged (BINARY, RFC 3516, is what keeps bytes exact).
+  it("sends each NUL of a message as 0x80", async () => {
+    const withNul = Buffer.concat([Buffer.from("From: a@example.org\r\nSubject: nul\r\n\r\nbefore"), Buffer.from([0, 0]), Buffer.from("after\r\n")]);
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Nul");
+      await append(raw, "a", "Nul", withNul);
+      await raw.command("s", "EXAMINE Nul");
+      const answer = await raw.command("f", "FETCH 1 BODY.PEEK[TEXT]");
+      expect(answer).toContain("BODY[TEXT] {15}\r\nbefore\x80\x80after\r\n");
+      expect(answer).not.toContain("\0");
+    });
+  });
+});
+
+describe("MULTIAPPEND (RFC 3502)", () => {
+  /** APPEND of several messages in one command, with non-synchronizing literals (LITERAL+). */
+  const multiAppend = (raw: RawImap, tag: string, mailbox: string, parts: { flags: string; message: Buffer }[]) => {
+    const pieces: Buffer[] = [Buffer.from(`${tag} APPEND ${mailbox}`)];
+    for (const { flags, message } of parts) pieces.push(Buffer.from(` ${flags} {${message.length}+}\r\n`), message);
+    return raw.command(tag, Buffer.concat(pieces).subarray(tag.length + 1));
+  };
+
+  // RFC 3502 3: "The MULTIAPPEND extension [...] allows more than one
+  // message to be appended"; RFC 4315 3 answers with "a set of UIDs".
+  // RFC 3502 6: "If the server fails to append any message, it MUST not
+  // append any of the messages".
+  it("appends every message of one APPEND with a UID set, or none of them", async () => {
+    await onEach(async (raw, server) => {
+      await raw.command("c", "CREATE Multi");
+      const answer = await multiAppend(raw, "m1", "Multi", [
+        { flags: "(\\Seen)", message: plainMessage(10) },
+        { flags: "()", message: plainMessage(11) },
+        { flags: "($Work)", message: plainMessage(10) },
+      ]);
+      expect(answer).toMatch(/m1 OK \[APPENDUID \d+ 1:3\]/);
+      expect(await raw.command("st", "STATUS Multi (MESSAGES)")).toMatch(/MESSAGES 3/);
+      // A bad flag in the second message: nothing is appended. Ours only:
+      // Dovecot reads a MULTIAPPEND as a stream, and after a syntax error in
+      // a later message reads the rest of its literals as commands.
+      if (server !== "ours") return;
+      expect(await multiAppend(raw, "m2", "Multi", [
+        { flags: "()", message: plainMessage(12) },
+        { flags: "(\\Bogus(x)", message: plainMessage(13) },
+      ])).toMatch(/m2 (NO|BAD)/);
+      expect(await raw.command("st2", "STATUS Multi (MESSAGES)")).toMatch(/MESSAGES 3/);
+    });
+  });
+});
+
+describe("SORT=DISPLAY (RFC 5957)", () => {
+  // RFC 5957 3: DISPLAYFROM sorts by "the display-name of the first From
+  // address, if present, [...] Otherwise, [...] the addr-spec", decoded and
+  // compared without case (i;unicode-casemap).
+  it("sorts by the decoded display name, or the address when there is none", async () => {
+    const from = (value: string, n: number) =>
+      Buffer.from(`From: ${value}\r\nTo: x@example.org\r\nSubject: display ${n}\r\nMessage-ID: <display${n}@example.org>\r\n\r\nBody.\r\n`);
+    await onEach(async (raw) => {
+      await raw.command("c", "CREATE Display");
+      await append(raw, "a1", "Display", from("Zed <a@example.org>", 1));
+      await append(raw, "a2", "Display", from("alice <z@example.org>", 2));
+      await append(raw, "a3", "Display", from("<m@example.org>", 3));
+      await append(raw, "a4", "Display", from("=?utf-8?q?B=C3=A9a?= <b@example.org>", 4));
+      await raw.command("s", "EXAMINE Display");
+      expect(await raw.command("d", "SORT (DISPLAYFROM) UTF-8 ALL")).toMatch(/\* SORT 2 4 3 1\r\n/);
+      expect(await raw.command("r", "SORT (REVERSE DISPLAYFROM) UTF-8 ALL")).toMatch(/\* SORT 1 3 4 2\r\n/);
+    });
+  });
+});

@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ADDRESS, startImap } from "../helpers/imap-server";
-import { maildirSnapshot, readMaildir } from "../helpers/maildir";
+import { plainMessage } from "../helpers/messages";
+import { addMaildirMessage, maildirSnapshot, readMaildir } from "../helpers/maildir";
 import {
   LOCAL_BASE,
   LOCAL_COUNT,
@@ -72,21 +73,25 @@ SyncState ${state}/
 `;
 }
 
+/** Our server, and a home folder with a Maildir and an .mbsyncrc for it. */
+async function setUp(sides: Orientation) {
+  const imap = await startImap();
+  cleanup.push(() => imap.stop());
+  const temp = tempDir("mbsync-test-");
+  cleanup.push(async () => temp.cleanup());
+  const home = path.join(temp.dir, "home");
+  const mail = path.join(home, "Mail");
+  const config = path.join(home, ".mbsyncrc");
+  // mbsync keeps its sync state out of the Maildir: "SyncState *" needs a Maildir near side.
+  const state = path.join(home, "mbsync-state");
+  mkdirSync(state, { recursive: true });
+  writeFileSync(config, mbsyncrc(imap.port, imap.token, mail, state, sides), { mode: 0o600 });
+  return { imap, home, maildir: path.join(mail, "INBOX"), config };
+}
+
 describe.skipIf(skipReason)("mbsync (isync)", () => {
   it.each(ORIENTATIONS)("far $far, near $near: syncs a 500-message INBOX both ways, propagates flags and deletes, then transfers nothing", async (sides) => {
-    const imap = await startImap();
-    cleanup.push(() => imap.stop());
-    const temp = tempDir("mbsync-test-");
-    cleanup.push(async () => temp.cleanup());
-    const home = path.join(temp.dir, "home");
-    const mail = path.join(home, "Mail");
-    const maildir = path.join(mail, "INBOX");
-    mkdirSync(home, { recursive: true });
-    const config = path.join(home, ".mbsyncrc");
-    // mbsync keeps its sync state out of the Maildir: "SyncState *" needs a Maildir near side.
-    const state = path.join(home, "mbsync-state");
-    mkdirSync(state);
-    writeFileSync(config, mbsyncrc(imap.port, imap.token, mail, state, sides), { mode: 0o600 });
+    const { imap, home, maildir, config } = await setUp(sides);
 
     const inbox = imap.account.requireMailbox("INBOX");
     seedServer(inbox);
@@ -140,4 +145,25 @@ describe.skipIf(skipReason)("mbsync (isync)", () => {
     const writes = third.sent.filter((line) => /^(UID )?(APPEND|STORE|EXPUNGE|COPY|MOVE)\b|BODY(\.PEEK)?\[/i.test(line));
     expect(writes).toEqual([]);
   }, 120_000);
+
+  // RFC 3501 6.3.11: APPEND "appends the literal argument as a new message".
+  // A Maildir that holds the same file twice (an import, a restored backup)
+  // must end up as two messages on the server, and stay two. (mbsync adds
+  // its X-TUID header to what it uploads, so the server's two copies differ
+  // in that line; byte-identical APPENDs are imap-rfc-conformance.test.ts's.)
+  it("uploads the same file held twice in the Maildir as two messages, and keeps both", async () => {
+    const { imap, home, maildir, config } = await setUp(ORIENTATIONS[0]!);
+    const message = plainMessage(42);
+    addMaildirMessage(maildir, message, "1700000001.M1P1.testhost");
+    addMaildirMessage(maildir, message, "1700000002.M2P1.testhost");
+
+    const env = { PATH: process.env.PATH, HOME: home, LANG: "C.UTF-8" };
+    for (const label of ["first sync", "second sync"]) {
+      expectSuccess(await runTool("mbsync", ["-c", config, "-a"], { env, cwd: home, timeoutMs: RUN_TIMEOUT_MS }), `mbsync (${label})`);
+      const inbox = imap.account.requireMailbox("INBOX");
+      expect(inbox.uids(), label).toHaveLength(2);
+      for (const uid of inbox.uids()) expect(withoutTuid(inbox.get(uid)!.raw()).equals(message), label).toBe(true);
+      expect(readMaildir(maildir), label).toHaveLength(2);
+    }
+  }, 60_000);
 });

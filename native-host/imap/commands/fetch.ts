@@ -45,6 +45,17 @@ class FetchOutput {
   }
 }
 
+/** A literal's data with each NUL byte made 0x80, as Dovecot sends it: a
+ * literal is CHAR8, "any OCTET except NUL" (RFC 3501 9), so a message with
+ * NULs cannot go out as it is stored; the length stays the same. */
+function withoutNul(data: SectionData): SectionData {
+  if (typeof data === "string") return data.includes("\0") ? data.replaceAll("\0", "\x80") : data;
+  if (!data.includes(0)) return data;
+  const copy = Buffer.from(data);
+  for (let at = copy.indexOf(0); at >= 0; at = copy.indexOf(0, at + 1)) copy[at] = 0x80;
+  return copy;
+}
+
 /** What a FETCH item list implies, worked out once for all its messages. */
 type FetchShape = {
   /** Some item reads the message's body, which sets \Seen (RFC 3501 6.4.5). */
@@ -91,10 +102,11 @@ function fetchResponse(
   const addLiteral = (label: string, data: SectionData) => {
     text += `${separator}${label} {${data.length}}\r\n`;
     separator = " ";
-    if (typeof data === "string") text += data;
+    const sendable = withoutNul(data);
+    if (typeof sendable === "string") text += sendable;
     else {
       out.add(text);
-      out.addBytes(data);
+      out.addBytes(sendable);
       text = "";
     }
   };
@@ -143,9 +155,10 @@ function fetchResponse(
         addLiteral("RFC822.TEXT", message.body(message.mime()));
         break;
       case "section": {
-        const data = sectionBytes(message, item.section);
-        if (data === null) add(shape.labels.get(item)!, "NIL");
-        else addLiteral(shape.labels.get(item)!, applyPartial(data, item.section));
+        // A part that does not exist is empty, as Dovecot answers: RFC 3501
+        // 6.4.5 names no answer for it, and NIL makes some clients fail.
+        const data = sectionBytes(message, item.section) ?? "";
+        addLiteral(shape.labels.get(item)!, applyPartial(data, item.section));
         break;
       }
     }

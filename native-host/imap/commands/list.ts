@@ -2,6 +2,7 @@
 // options, SPECIAL-USE attributes (RFC 6154) and LIST-STATUS (RFC 5819).
 import { HIERARCHY_DELIMITER, type MailboxInfo } from "../../mail/account";
 import { AUTHENTICATED, defineCommand, keyword, ok } from "../command";
+import { listPatternMatcher } from "../list-pattern";
 import { decodeMailboxName } from "../mailbox-name";
 import { tokenAsString } from "../protocol/command-parser";
 import { ParseError, type ImapToken } from "../protocol/types";
@@ -14,6 +15,7 @@ type ListOptions = {
   patterns: string[];
   subscribedOnly: boolean;
   specialUseOnly: boolean;
+  recursiveMatch: boolean;
   returnSubscribed: boolean;
   status: StatusItem[] | null;
   lsub: boolean;
@@ -25,23 +27,13 @@ function patternText(token: ImapToken): string {
   return decodeMailboxName(tokenAsString(token, "mailbox pattern"));
 }
 
-/** `*` matches anything, `%` anything but the hierarchy delimiter. */
-export function patternMatcher(pattern: string): (name: string) => boolean {
-  const source = pattern
-    .split("")
-    .map((char) => (char === "*" ? ".*" : char === "%" ? `[^${HIERARCHY_DELIMITER}]*` : char.replace(/[\\^$.|?+()[\]{}]/g, "\\$&")))
-    .join("");
-  const regex = new RegExp(`^${source}$`, "s");
-  const inboxRegex = /^INBOX/i.test(pattern) ? new RegExp(`^${source.replace(/^INBOX/i, "INBOX")}$`, "s") : null;
-  return (name) => regex.test(name) || (inboxRegex !== null && inboxRegex.test(name));
-}
-
 function parseList(args: Parameters<typeof readMailboxName>[0], lsub: boolean): ListOptions {
   const options: ListOptions = {
     reference: "",
     patterns: [],
     subscribedOnly: lsub,
     specialUseOnly: false,
+    recursiveMatch: false,
     returnSubscribed: false,
     status: null,
     lsub,
@@ -51,7 +43,14 @@ function parseList(args: Parameters<typeof readMailboxName>[0], lsub: boolean): 
     const option = keyword(token);
     if (option === "SUBSCRIBED") options.subscribedOnly = options.returnSubscribed = true;
     else if (option === "SPECIAL-USE") options.specialUseOnly = true;
-    else if (option !== "RECURSIVEMATCH" && option !== "REMOTE") throw new ParseError(`unknown LIST selection option ${option}`);
+    else if (option === "RECURSIVEMATCH") options.recursiveMatch = true;
+    else if (option !== "REMOTE") throw new ParseError(`unknown LIST selection option ${option}`);
+  }
+  // RFC 5258 3: "The RECURSIVEMATCH option MUST NOT occur as the only
+  // selection option (or only with REMOTE), as it only makes sense when
+  // other selection options are also used. The server MUST return BAD".
+  if (options.recursiveMatch && !options.subscribedOnly && !options.specialUseOnly) {
+    throw new ParseError("RECURSIVEMATCH must come with another selection option");
   }
   options.reference = readMailboxName(args, "reference name");
   const patterns = args.next("mailbox pattern");
@@ -92,32 +91,39 @@ function ancestors(name: string): string[] {
 
 const byListOrder = (a: string, b: string) => (a === "INBOX" ? -1 : b === "INBOX" ? 1 : a < b ? -1 : a > b ? 1 : 0);
 
+/** How one chosen name is listed. parentOnly: it does not meet the
+ * selection itself, only a descendant does; childInfo: a descendant meets
+ * it without matching the pattern (RFC 5258 3.5, CHILDINFO). */
+type Chosen = { parentOnly: boolean; childInfo: boolean };
+
 /** The names to answer: existing mailboxes, or with SUBSCRIBED (and LSUB)
  * the subscribed names, existing or not. For LSUB, "if "foo/bar" is
  * subscribed but "foo" is not, a "%" wildcard to LSUB must return foo, not
- * foo/bar, with the \Noselect attribute" (RFC 3501 6.3.9): such parents are
- * listed as `parentOnly`. */
+ * foo/bar, with the \Noselect attribute" (RFC 3501 6.3.9); with
+ * RECURSIVEMATCH such a parent is listed with CHILDINFO (RFC 5258 3.5). */
 function selectNames(
   options: ListOptions,
   mailboxes: Map<string, Entry>,
   subscribed: Set<string>,
   matches: (name: string) => boolean,
-): Map<string, { parentOnly: boolean }> {
-  const chosen = new Map<string, { parentOnly: boolean }>();
+): Map<string, Chosen> {
+  const chosen = new Map<string, Chosen>();
   if (!options.subscribedOnly) {
     for (const [name, entry] of mailboxes) {
-      if (matches(name) && (!options.specialUseOnly || entry.info?.specialUse)) chosen.set(name, { parentOnly: false });
+      if (matches(name) && (!options.specialUseOnly || entry.info?.specialUse)) chosen.set(name, { parentOnly: false, childInfo: false });
     }
     return chosen;
   }
   for (const name of subscribed) {
     if (matches(name)) {
-      chosen.set(name, { parentOnly: false });
+      chosen.set(name, { parentOnly: false, childInfo: chosen.get(name)?.childInfo ?? false });
       continue;
     }
-    if (!options.lsub) continue;
+    if (!options.lsub && !options.recursiveMatch) continue;
     for (const parent of ancestors(name)) {
-      if (matches(parent) && !subscribed.has(parent) && !chosen.has(parent)) chosen.set(parent, { parentOnly: true });
+      if (!matches(parent)) continue;
+      const entry = chosen.get(parent) ?? { parentOnly: !subscribed.has(parent), childInfo: false };
+      chosen.set(parent, { ...entry, childInfo: options.recursiveMatch });
     }
   }
   return chosen;
@@ -131,7 +137,7 @@ function run(session: ImapSession, options: ListOptions) {
     return ok("LIST completed");
   }
   const account = session.authenticatedAccount;
-  const matchers = options.patterns.map((pattern) => patternMatcher(options.reference + pattern));
+  const matchers = options.patterns.map((pattern) => listPatternMatcher(options.reference + pattern, HIERARCHY_DELIMITER));
   const mailboxes = entries(account.list());
   const subscribed = options.subscribedOnly || options.returnSubscribed ? account.subscriptions() : new Set<string>();
   const chosen = selectNames(options, mailboxes, subscribed, (name) => matchers.some((match) => match(name)));
@@ -139,13 +145,15 @@ function run(session: ImapSession, options: ListOptions) {
   const hasChildren = (name: string) => names.some((other) => other.startsWith(name + HIERARCHY_DELIMITER));
   for (const name of [...chosen.keys()].sort(byListOrder)) {
     const info = mailboxes.get(name)?.info ?? null;
+    const { parentOnly, childInfo } = chosen.get(name)!;
     const attributes: string[] = [];
     if (!mailboxes.has(name) && !options.lsub) attributes.push("\\NonExistent");
-    else if (!info || chosen.get(name)!.parentOnly) attributes.push("\\Noselect");
+    else if (!info || (parentOnly && options.lsub)) attributes.push("\\Noselect");
     attributes.push(hasChildren(name) ? "\\HasChildren" : "\\HasNoChildren");
     if (info?.specialUse) attributes.push(info.specialUse);
     if (options.returnSubscribed && subscribed.has(name)) attributes.push("\\Subscribed");
-    session.untagged(`${verb} (${attributes.join(" ")}) "${HIERARCHY_DELIMITER}" ${wireMailboxName(name)}`);
+    const extended = childInfo ? ' ("CHILDINFO" ("SUBSCRIBED"))' : "";
+    session.untagged(`${verb} (${attributes.join(" ")}) "${HIERARCHY_DELIMITER}" ${wireMailboxName(name)}${extended}`);
     if (options.status && info) session.untagged(statusLine(account.requireMailbox(info.name), options.status));
   }
   return ok(`${verb} completed`);

@@ -1,15 +1,17 @@
-// SORT and UID SORT (RFC 5256 3): the SEARCH result ordered by a list of
-// keys, each optionally REVERSEd; messages equal on every key keep their
+// SORT and UID SORT (RFC 5256 3), with SORT=DISPLAY's DISPLAYFROM and
+// DISPLAYTO (RFC 5957): the SEARCH result ordered by a list of keys, each
+// optionally REVERSEd; messages equal on every key keep their
 // mailbox order (sequence number).
 import type { Message } from "../../mail/message";
 import { SELECTED, defineCommand, ok } from "../command";
 import { tokenAsAtom } from "../protocol/command-parser";
 import { type ImapToken, ParseError } from "../protocol/types";
 import { numbering, searchMessages } from "../search/evaluate";
-import { asciiUpper, baseSubject, firstMailbox, sortDate } from "../search/message-fields";
+import { foldCase } from "../../mail/searchable-text";
+import { asciiUpper, baseSubject, displayAddress, firstMailbox, sortDate } from "../search/message-fields";
 import { parseCharsetAndCriteria } from "../search/search-keys";
 
-type SortKey = "ARRIVAL" | "CC" | "DATE" | "FROM" | "SIZE" | "SUBJECT" | "TO";
+type SortKey = "ARRIVAL" | "CC" | "DATE" | "DISPLAYFROM" | "DISPLAYTO" | "FROM" | "SIZE" | "SUBJECT" | "TO";
 type SortCriterion = { key: SortKey; reverse: boolean };
 
 /** Each key's value for one message: numbers compare as numbers; strings are
@@ -18,6 +20,9 @@ const SORT_VALUES: Record<SortKey, (message: Message) => number | string> = {
   ARRIVAL: (message) => message.internalDate.getTime(),
   CC: (message) => asciiUpper(firstMailbox(message, "Cc")),
   DATE: sortDate,
+  // RFC 5957 3: compared with i;unicode-casemap, here its case folding of the decoded text.
+  DISPLAYFROM: (message) => foldCase(displayAddress(message, "From")),
+  DISPLAYTO: (message) => foldCase(displayAddress(message, "To")),
   FROM: (message) => asciiUpper(firstMailbox(message, "From")),
   SIZE: (message) => message.size,
   SUBJECT: (message) => Buffer.from(baseSubject(message).key, "utf8").toString("latin1"),

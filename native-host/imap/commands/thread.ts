@@ -125,11 +125,14 @@ function threadByReferences(messages: readonly Message[]): ThreadNode[] {
       const [parent, child] = [nodeFor(refs[i]!), nodeFor(refs[i + 1]!)];
       if (!child.parent && !wouldLoop(parent, child)) attach(parent, child);
     }
+    // (1.B) "If the current message already has a parent [...] break the
+    // current parent/child link before creating the new correct one. [...]
+    // no parent/child link is created if doing so would introduce a loop":
+    // the old link goes even when the new one cannot be made.
     const parent = refs.length > 0 ? nodeFor(refs[refs.length - 1]!) : null;
-    if (!parent) detach(node);
-    else if (parent !== node.parent && !wouldLoop(parent, node)) {
+    if (parent !== node.parent) {
       detach(node);
-      attach(parent, node);
+      if (parent && !wouldLoop(parent, node)) attach(parent, node);
     }
   }
   // (2) the roots, (4) without dummies: childless ones go, others give their

@@ -308,6 +308,24 @@ function commonExtension(content: ContentFields): ImapData[] {
   ];
 }
 
+/** The type BODYSTRUCTURE gives an entity by its Content-Type, lower-cased
+ * ("multipart/mixed"; "" when it names none). `isMessage`: the entity is a
+ * message (the top, or inside a message/rfc822 part), whose Content-*
+ * fields count only with MIME-Version. */
+export function describedType(node: MimeNode, isMessage: boolean): string {
+  const fields = parseExactHeaderFields(node.header);
+  const content = readContentFields(fields, !isMessage || declaresMime(fields));
+  return content.type === null ? "" : `${content.type}/${content.subtype ?? ""}`.toLowerCase();
+}
+
+/** Whether BODYSTRUCTURE describes a body part the splitter embedded as a
+ * message (body kind "message") as one, with its own envelope and parts:
+ * message/rfc822 and a digest's untyped parts are; message/global is a
+ * plain part (as in Dovecot), so HEADER, TEXT and sub-parts are not its. */
+export function embedsMessage(node: MimeNode): boolean {
+  return node.body.kind === "message" && describedType(node, false) !== "message/global";
+}
+
 /** `inDigest`: a part of a multipart/digest, whose default type is
  * message/rfc822 rather than text/plain (RFC 2046 5.1.5). */
 function partStructure(node: MimeNode, isMime: boolean, extensible: boolean, inDigest = false): ImapData[] {

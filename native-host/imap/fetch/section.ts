@@ -3,28 +3,45 @@
 import type { MimeNode } from "../../../shared/documents";
 import type { Message } from "../../mail/message";
 import { isTraceField } from "../../mail/sync-header";
+import { describedType, embedsMessage } from "./body-structure";
 import type { SectionToken } from "../protocol/types";
 
-/** Where a part path leads: an entity, and whether it is reached as a message
- * (the top level, or the inside of a message/rfc822 part) or as a body part. */
-type Located = { node: MimeNode; asMessage: boolean };
+/** Where a part path leads: an entity, whether it is reached as a message
+ * (the top level, or the inside of a message/rfc822 part) or as a body part,
+ * and whether that body part is one of a multipart's. */
+type Located = { node: MimeNode; asMessage: boolean; inMultipart: boolean };
 
+/** The entity a part path names, or null when there is none; decided as
+ * Dovecot does where RFC 3501 6.4.5 is silent, and so as not to contradict
+ * BODYSTRUCTURE (tests/integration/dovecot-reference.test.ts compares). */
 export function locatePart(root: MimeNode, path: readonly number[]): Located | null {
-  let current: Located = { node: root, asMessage: true };
+  let current: Located = { node: root, asMessage: true, inMultipart: false };
   for (const n of path) {
     let { node } = current;
+    let isMessage = current.asMessage;
     // A message/rfc822 body part: its sub-parts are those of the message inside.
-    if (!current.asMessage && node.body.kind === "message") node = node.body.node;
+    if (!current.asMessage && embedsMessage(node) && node.body.kind === "message") {
+      node = node.body.node;
+      isMessage = true;
+    }
     if (node.body.kind === "multipart") {
       const part = node.body.parts[n - 1];
       if (!part) return null;
-      current = { node: part.node, asMessage: false };
-    } else if (n === 1 && (current.asMessage || node !== current.node)) {
-      // A non-multipart message has one part, its body (RFC 3501 6.4.5).
-      current = { node, asMessage: false };
-    } else {
+      current = { node: part.node, asMessage: false, inMultipart: true };
+      continue;
+    }
+    const type = describedType(node, isMessage);
+    if (n !== 1 || type.startsWith("multipart/") || (type === "message/rfc822" && node.body.kind !== "message")) {
+      // A multipart whose delimiter never appears has, in BODYSTRUCTURE, one
+      // empty text/plain part; a message/rfc822 kept opaque (encoded, or
+      // empty) an empty message: nothing to return for them or under them.
       return null;
     }
+    // A non-multipart message has one part, its body (RFC 3501 6.4.5); a
+    // non-multipart part of a multipart is its own part 1 (as in Dovecot);
+    // the part 1 of a single-part message has none.
+    if (!isMessage && !current.inMultipart) return null;
+    current = { node, asMessage: false, inMultipart: false };
   }
   return current;
 }
@@ -33,7 +50,7 @@ export function locatePart(root: MimeNode, path: readonly number[]): Located | n
  * embedded message of a message/rfc822 part, or null for any other part. */
 function messageOf(located: Located): MimeNode | null {
   if (located.asMessage) return located.node;
-  return located.node.body.kind === "message" ? located.node.body.node : null;
+  return embedsMessage(located.node) && located.node.body.kind === "message" ? located.node.body.node : null;
 }
 
 /** Header field names to keep or drop, compiled once per list (a FETCH asks

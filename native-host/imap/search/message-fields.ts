@@ -101,6 +101,16 @@ export function addressesText(fieldName: string, value: string): string | undefi
     .join(", ");
 }
 
+/** SORT=DISPLAY's value (RFC 5957 3): the display name of the field's first
+ * address, decoded, or its addr-spec when it has none; "" without an address. */
+export function displayAddress(message: Message, field: string): string {
+  const value = firstHeaderValue(message, field);
+  const first = value === undefined ? undefined : parseAddressList(value)[0];
+  if (!first) return "";
+  const name = first.name === null ? "" : decodeHeaderValue(first.name).trim();
+  return name !== "" ? name : `${first.mailbox ?? ""}${first.host === null ? "" : `@${first.host}`}`;
+}
+
 /** i;ascii-casemap (RFC 4790 9.2): ASCII letters compare without case, other characters exactly. */
 export function asciiUpper(text: string): string {
   return text.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
