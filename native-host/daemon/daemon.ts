@@ -35,6 +35,7 @@ import { type ProviderEndpoint, srpSecretFor } from "../sync/provider-client";
 import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
+import { readOfflineSetting, writeOfflineSetting } from "./offline-setting";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
 
@@ -49,6 +50,8 @@ export type DaemonOptions = {
   smtpPort?: number;
   /** The control socket; default `<dataDir>/bitmaskd.sock`, null for none. */
   socketPath?: string | null;
+  /** Start offline (and keep it so across restarts); default: as the user left it. */
+  offline?: boolean;
   services?: DaemonServices;
   log: Logger;
 };
@@ -189,6 +192,8 @@ export class Daemon {
   private control: ControlServer | null = null;
 
   private constructor(readonly options: DaemonOptions) {
+    if (options.offline) writeOfflineSetting(options.dataDir, true);
+    this.offline = readOfflineSetting(options.dataDir);
     this.imap = new ImapServer({
       authenticate: async (username, password) => (await this.authenticate(username, password))?.mail ?? null,
       onEvent: (event) => {
@@ -360,6 +365,7 @@ export class Daemon {
   }
 
   setOffline(offline: boolean): void {
+    writeOfflineSetting(this.options.dataDir, offline);
     this.offline = offline;
     for (const account of this.accounts.values()) {
       account.sync?.setOffline?.(offline);

@@ -27,7 +27,7 @@ const EXIT_BAD_PASSPHRASE = 2;
 const EXIT_PORT_IN_USE = 3;
 const EXIT_ALREADY_RUNNING = 4;
 
-type Options = { dataDir: string; address?: string; imapPort: number; smtpPort: number; verbose: boolean };
+type Options = { dataDir: string; address?: string; imapPort: number; smtpPort: number; offline: boolean; verbose: boolean };
 
 const program = new Command()
   .name("bitmaskd")
@@ -46,6 +46,7 @@ const program = new Command()
       .default(DEFAULT_SMTP_PORT)
       .argParser(portNumber),
   )
+  .option("--offline", "start offline, not talking to any provider, and stay so until `bitmaskctl offline off`", false)
   .option("-v, --verbose", "log logins and errors to stderr", false)
   .action(async (options: Options) => {
     const log = pino({ level: options.verbose ? "info" : "warn" }, pino.destination(2));
@@ -53,6 +54,7 @@ const program = new Command()
       dataDir: options.dataDir,
       imapPort: options.imapPort,
       smtpPort: options.smtpPort,
+      offline: options.offline,
       services: fullServices(),
       log,
     });
@@ -85,7 +87,7 @@ const program = new Command()
 Control  ${daemon.controlSocketPath}
 IMAP     127.0.0.1:${daemon.imapPort}   (no TLS: loopback only)
 SMTP     ${daemon.smtpPort === null ? "not running in this version" : `127.0.0.1:${daemon.smtpPort}`}
-Unlocked ${status.accounts.map((account) => account.address).join(", ") || "none"}
+Unlocked ${status.accounts.map((account) => account.address).join(", ") || "none"}${status.offline ? "\nOffline  not talking to any provider (bitmaskctl offline off)" : ""}
 Locked   ${status.locked.join(", ") || "none"}
 The IMAP and SMTP password is the mail token: bitmaskctl mail get_token
 Press Ctrl-C to stop.`);
