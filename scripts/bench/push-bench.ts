@@ -94,6 +94,17 @@ class IdleWatcher {
   }
 }
 
+/** Delivers the messages on a steady schedule while `watcher` idles; closes it. */
+async function measure(watcher: IdleWatcher, side: string, deliver: (raw: Buffer, n: number) => Promise<void>): Promise<LatencyResult> {
+  try {
+    const deliveredAt = await deliverSteadily(side, deliver);
+    await watcher.until(MESSAGES);
+    return { side, latenciesMs: latencies(deliveredAt, watcher), announced: watcher.announcedAt.length };
+  } finally {
+    watcher.close();
+  }
+}
+
 /** Delivers each message at its slot of a steady schedule; resolves to when each delivery completed. */
 async function deliverSteadily(label: string, deliver: (raw: Buffer, n: number) => Promise<void>): Promise<number[]> {
   const corpus = generateCorpus(MESSAGES, DEFAULT_SEED);
@@ -130,20 +141,14 @@ async function measureOurs(): Promise<LatencyResult> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const watcher = await IdleWatcher.start(device.daemon.imapPort, ADDRESS, account.tokens.current());
-    try {
-      const deliveredAt = await deliverSteadily("ours: MX 250 -> IDLE EXISTS", async (raw) => {
-        const transport = nodemailer.createTransport({ host: "127.0.0.1", port: mxPort, secure: false, ignoreTLS: true });
-        try {
-          await transport.sendMail({ envelope: { from: "sender@example.net", to: [ADDRESS] }, raw });
-        } finally {
-          transport.close();
-        }
-      });
-      await watcher.until(MESSAGES);
-      return { side: "ours (MX -> event stream -> round -> IDLE)", latenciesMs: latencies(deliveredAt, watcher), announced: watcher.announcedAt.length };
-    } finally {
-      watcher.close();
-    }
+    return await measure(watcher, "ours (MX -> event stream -> round -> IDLE)", async (raw) => {
+      const transport = nodemailer.createTransport({ host: "127.0.0.1", port: mxPort, secure: false, ignoreTLS: true });
+      try {
+        await transport.sendMail({ envelope: { from: "sender@example.net", to: [ADDRESS] }, raw });
+      } finally {
+        transport.close();
+      }
+    });
   } finally {
     await device.stop();
   }
@@ -153,17 +158,11 @@ async function measureDovecot(): Promise<LatencyResult> {
   const dovecot = await startDovecot();
   try {
     const watcher = await IdleWatcher.start(dovecot.port, dovecot.user, dovecot.password);
-    try {
-      const deliveredAt = await deliverSteadily("reference: Maildir delivery -> Dovecot IDLE EXISTS", async (raw, n) => {
-        const name = `${Date.now()}.bench${n}.localhost`;
-        writeFileSync(path.join(dovecot.maildir, "tmp", name), raw);
-        renameSync(path.join(dovecot.maildir, "tmp", name), path.join(dovecot.maildir, "new", name));
-      });
-      await watcher.until(MESSAGES);
-      return { side: "reference (Maildir delivery, Dovecot IDLE)", latenciesMs: latencies(deliveredAt, watcher), announced: watcher.announcedAt.length };
-    } finally {
-      watcher.close();
-    }
+    return await measure(watcher, "reference (Maildir delivery, Dovecot IDLE)", async (raw, n) => {
+      const name = `${Date.now()}.bench${n}.localhost`;
+      writeFileSync(path.join(dovecot.maildir, "tmp", name), raw);
+      renameSync(path.join(dovecot.maildir, "tmp", name), path.join(dovecot.maildir, "new", name));
+    });
   } finally {
     await dovecot.stop();
   }
