@@ -56,3 +56,7 @@ export const STORE_PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 /** How long opening a store waits for another process to let go of it (a
  * daemon that is still shutting down) before saying the store is in use. */
 export const STORE_BUSY_TIMEOUT_MS = 2000;
+
+/** `bitmaskctl stop` waits this long for the daemon's process to end: closing
+ * an account finishes its sync round's transaction, seconds at most. */
+export const DAEMON_STOP_WAIT_MS = 30_000;

@@ -1,6 +1,7 @@
 // The provider's wire contract (provider/ serves it; the daemon's sync,
 // keymanager and account clients speak it). Every request and response body
-// has a zod schema here so both sides check the same shapes.
+// has a zod schema here so both sides check the same shapes; docs/PROVIDER-API.md
+// describes the routes for people.
 //
 // HTTP JSON API (https, or plain http on 127.0.0.1 for tests and the embedded
 // development provider). Errors are always `errorResponse` with a status:
@@ -72,8 +73,6 @@
 // configured route (550 5.1.2 otherwise); relayed mail is retried with
 // backoff and bounced into the sender's incoming queue after the last failure.
 import { z } from "zod";
-
-export const PROVIDER_API_VERSION = 1;
 
 /** Most documents a push may carry, and a changes response may return. */
 export const MAX_DOCS_PER_REQUEST = 1000;

@@ -9,6 +9,7 @@ import { LoginRefusedError, ProviderRefusedError, type ProviderEndpoint } from "
 import { WrongProviderError } from "../sync/provider-link";
 import { ProviderUnavailableError } from "../sync/transport";
 import { AccountLockedError, NoSuchAccountError, type Daemon } from "./daemon";
+import { mailHandlers } from "./mail-handlers";
 
 /** Runs `work`, translating the daemon's own errors into coded failures. */
 async function coded<T>(work: () => T | Promise<T>): Promise<T> {
@@ -36,8 +37,15 @@ function endpoint(url: string | undefined, ca: string | undefined): ProviderEndp
   return url === undefined ? undefined : { url, ca };
 }
 
+/** Every handler of `handlers` with the daemon's errors coded. */
+function codedHandlers<H extends Partial<ControlHandlers>>(handlers: H): H {
+  const entries = Object.entries(handlers).map(([method, handler]) => [method, (params: unknown) => coded(() => (handler as (p: unknown) => unknown)(params))]);
+  return Object.fromEntries(entries) as H;
+}
+
 export function controlHandlers(daemon: Daemon): ControlHandlers {
   return {
+    ...codedHandlers(mailHandlers(daemon)),
     status: () => daemon.status(),
     "mail.get_token": ({ address }) =>
       coded(() => {
@@ -67,6 +75,10 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
         if (daemon.offline) throw new ControlFailure("unavailable", "the daemon is offline: `bitmaskctl offline off` first");
         return sync.syncNow((done, total) => daemon.emitEvent({ event: "sync-progress", address: account.address, done, total }));
       }),
+    stop: () => {
+      daemon.requestStop();
+      return { pid: process.pid };
+    },
     offline: ({ offline }) => {
       daemon.setOffline(offline);
       return { offline: daemon.offline };

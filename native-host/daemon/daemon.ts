@@ -35,6 +35,7 @@ import { type ProviderEndpoint, srpSecretFor } from "../sync/provider-client";
 import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
+import { watchMailChanges } from "./mail-changes";
 import { readOfflineSetting, writeOfflineSetting } from "./offline-setting";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
@@ -121,6 +122,7 @@ export class UnlockedAccount {
     };
     const inbox = mail.requireMailbox("INBOX");
     for (const name of ["new", "changed", "expunged"] as const) inbox.events.on(name, () => this.statusChanged());
+    watchMailChanges(address, mail, (event) => daemon.emitEvent(event));
   }
 
   get tokens(): MailTokens {
@@ -179,6 +181,8 @@ export type DaemonEvents = {
   control: [ControlEvent];
   /** Every IMAP session event (logins, selects, errors; never content). */
   imap: [SessionEvent];
+  /** `bitmaskctl stop`: whoever runs the daemon stops it, as on SIGTERM. */
+  "stop-requested": [];
 };
 
 export class Daemon {
@@ -195,7 +199,10 @@ export class Daemon {
     if (options.offline) writeOfflineSetting(options.dataDir, true);
     this.offline = readOfflineSetting(options.dataDir);
     this.imap = new ImapServer({
-      authenticate: async (username, password) => (await this.authenticate(username, password))?.mail ?? null,
+      authenticate: async (username, password) => {
+        const context = await this.authenticate(username, password);
+        return context === "locked" ? context : (context?.mail ?? null);
+      },
       onEvent: (event) => {
         logSessionEvent(options.log, event);
         this.events.emit("imap", event);
@@ -239,7 +246,7 @@ export class Daemon {
           port: smtpPort,
           authenticate: async (username, password) => {
             const context = await this.authenticate(username, password);
-            return context ? (this.accounts.get(context.address)?.sender ?? null) : null;
+            return context && context !== "locked" ? (this.accounts.get(context.address)?.sender ?? null) : null;
           },
           log: options.log.child({ service: "smtp" }),
         }),
@@ -250,12 +257,13 @@ export class Daemon {
 
   /** Both local servers log in through here: the named account must be
    * unlocked and the token its own. Unknown names wait as long as a wrong
-   * token does, so a guess learns nothing from timing. */
-  async authenticate(username: string, password: string): Promise<AccountContext | null> {
+   * token does, so a guess learns nothing from timing. An account on disk
+   * that waits for its passphrase is "locked": its client is told so. */
+  async authenticate(username: string, password: string): Promise<AccountContext | "locked" | null> {
     const account = this.accounts.get(username.toLowerCase());
     if (!account) {
       await sleep(FAILED_LOGIN_DELAY_MS);
-      return null;
+      return this.knownAddresses().includes(username.toLowerCase()) ? "locked" : null;
     }
     return (await account.tokens.verify(password)) ? account.context : null;
   }
@@ -384,6 +392,15 @@ export class Daemon {
     };
   }
 
+  /** After the current control reply is sent: the program running this
+   * daemon stops it (and itself); with no such program, it stops itself. */
+  requestStop(): void {
+    setImmediate(() => {
+      if (this.events.listenerCount("stop-requested") > 0) this.events.emit("stop-requested");
+      else void this.stop();
+    });
+  }
+
   /** Graceful: stop taking requests and logins, then close each account
    * (its services, then its store) so nothing is left half-written. */
   async stop(): Promise<void> {
@@ -410,6 +427,7 @@ async function listenOrExplain<T>(service: string, port: number, listen: () => P
 function logSessionEvent(log: Logger, event: SessionEvent): void {
   if (event.type === "login") log.info({ session: event.session, user: event.username, method: event.method }, "imap login");
   else if (event.type === "login-failed") log.warn({ session: event.session, user: event.username }, "imap login failed");
+  else if (event.type === "login-locked") log.info({ session: event.session, user: event.username }, "imap login to a locked account");
   else if (event.type === "select") log.info({ session: event.session, mailbox: event.mailbox }, "imap select");
   else if (event.type === "error") log.error({ session: event.session, command: event.command, error: event.error }, "imap command failed");
 }

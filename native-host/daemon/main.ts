@@ -67,6 +67,7 @@ const program = new Command()
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      daemon.events.once("stop-requested", stop);
     });
     try {
       if (options.address) {

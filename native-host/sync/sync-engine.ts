@@ -1,4 +1,4 @@
-// Two-way sync of the document store with the provider (DESIGN.md, sync).
+// Two-way sync of the document store with the provider (docs/DESIGN.md, "Sync encryption").
 //
 // Pull: pages of sealed documents since the last provider generation are
 // opened (a tampered, swapped or rolled-back document is refused, reported

@@ -42,9 +42,17 @@ export type TestDaemon = {
 
 /** `push`: listen to the provider's event stream (off by default: tests
  * decide when devices talk); `localChangeDelayMs`: push local changes by
- * themselves this soon after them; `log`: to watch what the daemon logs. */
+ * themselves this soon after them; `log`: to watch what the daemon logs;
+ * `controlSocket`: listen on `<dataDir>/bitmaskd.sock` (the default is none). */
 export async function startTestDaemon(
-  options: { dataDir?: string; intervalMs?: number; push?: boolean; localChangeDelayMs?: number; log?: pino.Logger } = {},
+  options: {
+    dataDir?: string;
+    intervalMs?: number;
+    push?: boolean;
+    localChangeDelayMs?: number;
+    log?: pino.Logger;
+    controlSocket?: boolean;
+  } = {},
 ): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
@@ -52,14 +60,14 @@ export async function startTestDaemon(
     dataDir,
     imapPort: 0,
     smtpPort: 0,
-    socketPath: null,
-    // Rounds on demand unless asked (not even after a local change): tests
-    // decide when devices talk.
-    // No internet here: every WKD host is unknown, at once.
+    socketPath: options.controlSocket ? undefined : null,
     services: fullServices({
+      // Rounds on demand unless asked (not even after a local change): tests
+      // decide when devices talk.
       intervalMs: options.intervalMs ?? ON_DEMAND_MS,
       localChangeDelayMs: options.localChangeDelayMs ?? options.intervalMs ?? ON_DEMAND_MS,
       push: options.push ?? false,
+      // No internet here: every WKD host is unknown, at once.
       wkd: new WkdClient({ connectTo: () => null }),
     }),
     log: options.log ?? pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
