@@ -225,6 +225,8 @@ export const controlMethods = {
   "mailbox.delete": { params: inMailbox, result: z.object({ deleted: z.string() }) },
   /** Signs and, where keys are found, encrypts, as the SMTP gateway does; keeps a copy in Sent. */
   "mail.send": { params: forAccount.extend({ message: composedMessage }), result: sendOutcome },
+  /** A one-time link that logs a browser in to the web reader (for this account). */
+  "web.open_link": { params: forAccount, result: z.object({ address, url: z.string() }) },
   /** Stops the daemon cleanly (as SIGTERM does); answers with its pid, to wait for. */
   stop: { params: z.object({}), result: z.object({ pid: z.number().int() }) },
   /** From now on this connection also receives events. */

@@ -1,6 +1,7 @@
 // bitmaskctl: talks to the running bitmaskd over its control socket.
 // Every command has --help; --json prints the daemon's answer as JSON;
 // exit codes are in exit-codes.ts.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Argument, Command, CommanderError, Option } from "commander";
@@ -296,6 +297,20 @@ program
   .addArgument(new Argument("<state>", "on or off").choices(["on", "off"]))
   .action((state: "on" | "off") =>
     call("offline", { offline: state === "on" }, (result) => (result.offline ? "offline" : "online")),
+  );
+
+program
+  .command("web")
+  .description("the web reader")
+  .command("open")
+  .description("print a one-time log-in link to the web reader (it works once, for a few minutes); with --browser, open it")
+  .argument("[address]", "the account")
+  .option("--browser", "open the link in the desktop's browser (xdg-open)", false)
+  .action((address: string | undefined, options: { browser: boolean }) =>
+    call("web.open_link", { address }, (link) => {
+      if (options.browser) spawn("xdg-open", [link.url], { stdio: "ignore", detached: true }).on("error", () => undefined).unref();
+      return link.url;
+    }),
   );
 
 const account = program.command("account").description("create an account, log in, change the passphrase");

@@ -36,6 +36,7 @@ import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeP
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
 import { watchMailChanges } from "./mail-changes";
+import { WebServer } from "../web/server";
 import { readOfflineSetting, writeOfflineSetting } from "./offline-setting";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
@@ -54,6 +55,8 @@ export type DaemonOptions = {
   /** Start offline (and keep it so across restarts); default: as the user left it. */
   offline?: boolean;
   services?: DaemonServices;
+  /** The web reader on 127.0.0.1 (port 0: any free one); none when left out. */
+  web?: { port: number; pagesDir: string };
   log: Logger;
 };
 
@@ -64,6 +67,13 @@ export class PortInUseError extends Error {
   ) {
     super(`${service} port ${port} on 127.0.0.1 is already in use (is another bitmaskd running?)`);
     this.name = "PortInUseError";
+  }
+}
+
+export class WebReaderOffError extends Error {
+  constructor() {
+    super("the web reader is not running in this daemon (turned off, or its port was taken: see its log)");
+    this.name = "WebReaderOffError";
   }
 }
 
@@ -194,6 +204,7 @@ export class Daemon {
   private readonly imap: ImapServer;
   private smtp: ListeningService | null = null;
   private control: ControlServer | null = null;
+  private web: WebServer | null = null;
 
   private constructor(readonly options: DaemonOptions) {
     if (options.offline) writeOfflineSetting(options.dataDir, true);
@@ -253,6 +264,32 @@ export class Daemon {
       );
       this.smtpPort = this.smtp.port;
     }
+    if (options.web) {
+      const { port, pagesDir } = options.web;
+      this.web = await listenOrWarn(options.log, "web reader", port, () =>
+        WebServer.listen({
+          port,
+          pagesDir,
+          handlers: controlHandlers(this),
+          subscribe: (listener) => {
+            this.events.on("control", listener);
+            return () => this.events.off("control", listener);
+          },
+        }),
+      );
+    }
+  }
+
+  /** The web reader's address, or null when it does not run. */
+  get webOrigin(): string | null {
+    return this.web?.origin ?? null;
+  }
+
+  /** A one-time log-in link to the web reader for an unlocked account. */
+  webLoginLink(address?: string): { address: string; url: string } {
+    if (!this.web) throw new WebReaderOffError();
+    const account = this.account(address);
+    return { address: account.address, url: this.web.loginLink(account.address) };
   }
 
   /** Both local servers log in through here: the named account must be
@@ -409,8 +446,21 @@ export class Daemon {
     await this.imap.close().catch(() => undefined);
     await this.smtp?.close();
     this.smtp = null;
+    await this.web?.close();
+    this.web = null;
     for (const account of this.accounts.values()) await account.stop();
     this.accounts.clear();
+  }
+}
+
+/** For what mail does not need (the web reader): a taken port is a warning, not a failure. */
+async function listenOrWarn<T>(log: Logger, service: string, port: number, listen: () => Promise<T>): Promise<T | null> {
+  try {
+    return await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    log.warn(`${service} not started: port ${port} on 127.0.0.1 is already in use`);
+    return null;
   }
 }
 

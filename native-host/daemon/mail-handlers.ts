@@ -5,10 +5,10 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { ComposedMessage, ControlResult, MailboxListing } from "../../shared/control-api";
 import { MAX_MAIL_PART_BYTES, MAX_MAIL_SEARCH_RESULTS } from "../../shared/control-limits";
-import { ControlFailure, type ControlHandlers } from "../control/server";
+import { ControlFailure, type ControlHandlers } from "../control/errors";
 import { type Account, MailboxError } from "../mail/account";
 import type { Mailbox } from "../mail/mailbox";
-import { type Message } from "../mail/message";
+import type { Message } from "../mail/message";
 import { NoSuchPartError, messagePart, summarize, viewMessage } from "../mail/message-view";
 import { SmtpReplyError } from "../smtp/smtp-reply";
 import { lookUpRecipient, submitMessage } from "../smtp/submission";

@@ -3,13 +3,12 @@
 // sends it encrypted, signed mail through its SMTP gateway. Every method,
 // the change stream, and what bad input gets: a clear error, nothing changed.
 import net from "node:net";
-import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlEvent } from "../../shared/control-api";
 import { MAX_MAIL_PAGE_SIZE } from "../../shared/control-limits";
 import { ControlClient, ControlRequestError } from "../../native-host/control/client";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
-import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
+import { newestInInbox, sendThroughGateway, startTwoDevices, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 
 const PASSPHRASE = "correct horse battery staple";
 
@@ -22,14 +21,7 @@ let client: ControlClient;
 
 /** Carol writes to Alice through her own daemon's SMTP gateway: it arrives encrypted and signed. */
 async function carolWrites(subject: string, text: string): Promise<void> {
-  const transport = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: carolDevice.daemon.smtpPort!,
-    secure: false,
-    ignoreTLS: true,
-    auth: { user: carol.address, pass: carol.tokens.current() },
-  });
-  await transport.sendMail({ from: carol.address, to: alice.address, subject, text }).finally(() => transport.close());
+  await sendThroughGateway(carolDevice.daemon, carol, { to: alice.address, subject, text });
   await syncNow(alice);
 }
 
@@ -96,13 +88,7 @@ function rawLine(socketPath: string, line: string): Promise<{ id: unknown; error
 }
 
 beforeAll(async () => {
-  provider = await startTlsProvider();
-  aliceDevice = await startTestDaemon({ controlSocket: true });
-  carolDevice = await startTestDaemon();
-  alice = await signUpAccount(aliceDevice.daemon, provider, "alice@example.org", PASSPHRASE);
-  carol = await signUpAccount(carolDevice.daemon, provider, "carol@example.org", PASSPHRASE);
-  await syncNow(alice);
-  await syncNow(carol);
+  ({ provider, aliceDevice, carolDevice, alice, carol } = await startTwoDevices(PASSPHRASE, { controlSocket: true }));
   client = await ControlClient.connect(aliceDevice.daemon.controlSocketPath!);
 }, 60_000);
 
@@ -232,8 +218,7 @@ describe("the mail API over the control socket", () => {
     expect(outcome).toMatchObject({ encrypted: 1, signedOnly: 0 });
     expect(outcome.reply).toMatch(/queued|delivered|sent|ok/i);
     await syncNow(carol);
-    const inbox = carol.mail.requireMailbox("INBOX");
-    const arrived = inbox.get(inbox.uids().at(-1)!)!.raw().toString("utf8");
+    const arrived = newestInInbox(carol);
     expect(arrived).toContain("X-Leap-Encryption: decrypted");
     expect(arrived).toContain(`X-Leap-Signature: valid; pubkey="${alice.keys!.ownFingerprint()}"`);
     expect(arrived).toContain("see you there");

@@ -1,7 +1,8 @@
 // bitmaskctl's mail commands against a bitmaskd process: a message put in
 // over IMAP (imapflow, as a mail client) is listed, shown, searched, and its
 // attachment saved; bad names and UIDs exit with the not-found code; a send
-// with no provider to relay through says so and exits 1.
+// with no provider to relay through says so and exits 1; `web open` makes a
+// log-in link for the web reader.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -51,7 +52,7 @@ const MESSAGE = [
 beforeAll(async () => {
   await buildPrograms(BUILD_DIR, { bitmaskd: "native-host/daemon/main.ts", bitmaskctl: "native-host/cli/main.ts" });
   dataDir = mkdtempSync(path.join(os.tmpdir(), "mailcli-"));
-  daemon = spawn(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", dataDir, "--imap-port", "0", "--smtp-port", "0", "--address", ADDRESS], {
+  daemon = spawn(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", dataDir, "--imap-port", "0", "--smtp-port", "0", "--web-port", "0", "--address", ADDRESS], {
     env: { ...process.env, BITMASK_PASSPHRASE: PASSPHRASE },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -123,5 +124,16 @@ describe("bitmaskctl mail", () => {
     expect(sent.code).toBe(EXIT.failed);
     expect(sent.stderr).toMatch(/not sent: 4\d\d .*no provider to send through/);
     expect((await ctl(["mail", "ls"])).stdout).toMatch(/^Sent\s+0 messages/m);
+  });
+
+  it("web open prints a log-in link to the web reader that works once", async () => {
+    const opened = await ctl(["web", "open"]);
+    expect(opened.code, opened.stderr).toBe(EXIT.ok);
+    const link = opened.stdout.trim();
+    expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?secret=[\w-]{43}$/);
+    expect((await fetch(link, { redirect: "manual" })).status).toBe(303);
+    expect((await fetch(link, { redirect: "manual" })).status).toBe(403);
+    const json = JSON.parse((await ctl(["--json", "web", "open", ADDRESS])).stdout) as { address: string; url: string };
+    expect(json.address).toBe(ADDRESS);
   });
 });
