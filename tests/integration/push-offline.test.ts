@@ -99,7 +99,7 @@ describe("bitmaskd and bitmaskctl", () => {
 
   function startBitmaskd(args: string[]): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", dataDir, "--imap-port", "0", "--smtp-port", "0", ...args], {
+      const child = spawn(process.execPath, [path.join(BUILD_DIR, "bitmaskd.js"), "--data-dir", dataDir, "--imap-port", "0", "--smtp-port", "0", "--no-web-port", ...args], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       daemon = child;
