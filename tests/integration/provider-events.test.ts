@@ -211,3 +211,31 @@ describe("200 streams on one provider", () => {
     expect(after - baseline).toBeLessThan(2 * 1024 * 1024);
   }, 180_000);
 });
+
+describe("POST /incoming/delete", () => {
+  it("refuses a malformed list with 400 and no token with 401, deleting nothing; ids not there are fine", async () => {
+    const token = await newAccount(provider, "frank");
+    await publishNewKey(provider, token, "frank@example.org");
+    const transport = nodemailer.createTransport({ host: "127.0.0.1", port: provider.mxPort, secure: false, ignoreTLS: true });
+    try {
+      await transport.sendMail({ envelope: { from: "x@example.net", to: ["frank@example.org"] }, raw: "Subject: keep\r\n\r\nkeep me\r\n" });
+    } finally {
+      transport.close();
+    }
+    const queued = async () => (await request(provider, "GET", "/incoming", { token })).body as { docs: { id: string }[] };
+    const ids = (await queued()).docs.map((doc) => doc.id);
+    expect(ids).toHaveLength(1);
+    for (const body of [{}, { ids: [] }, { ids: ["not base64url!"] }, { ids: ids[0] }, { ids: Array(1001).fill(ids[0]) }]) {
+      const result = await request(provider, "POST", "/incoming/delete", { token, json: body });
+      expect(result.status, JSON.stringify(body).slice(0, 60)).toBe(400);
+      expect((result.body as { error: string }).error).toMatch(/ids/);
+    }
+    expect((await request(provider, "POST", "/incoming/delete", { token, body: "{not json", contentType: "application/json" })).status).toBe(400);
+    expect((await request(provider, "POST", "/incoming/delete", { json: { ids } })).status).toBe(401);
+    expect((await queued()).docs.map((doc) => doc.id)).toEqual(ids);
+    expect((await request(provider, "POST", "/incoming/delete", { token, json: { ids: ["gone", "elsewhere"] } })).status).toBe(204);
+    expect((await queued()).docs.map((doc) => doc.id)).toEqual(ids);
+    expect((await request(provider, "POST", "/incoming/delete", { token, json: { ids } })).status).toBe(204);
+    expect((await queued()).docs).toEqual([]);
+  });
+});
