@@ -27,6 +27,7 @@ function renderAccount(account: AccountStatus): HTMLElement {
   const details = element("dl");
   const row = (term: string, value: string, className?: string) => details.append(element("dt", term), element("dd", value, className));
   row("Sync", syncText(account));
+  row("Push", account.sync.push ?? "off");
   row("Unread", String(account.unread));
   if (account.keyFingerprint) row("Key", formatFingerprint(account.keyFingerprint), "fingerprint");
   else row("Key", "no key yet", "muted");

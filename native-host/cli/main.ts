@@ -54,6 +54,13 @@ function call<M extends ControlMethod>(method: M, params: ControlParams<M>, huma
   return withDaemon((client) => client.request(method, params), human);
 }
 
+const PUSH_TEXT: Record<NonNullable<AccountStatus["sync"]["push"]>, string> = {
+  up: "up (new mail and other devices' changes arrive at once)",
+  connecting: "connecting",
+  down: "down (reconnecting; meanwhile a round every 10 minutes)",
+  off: "off",
+};
+
 function describeAccount(account: AccountStatus): string {
   const sync = account.sync.progress
     ? `${account.sync.state} (${account.sync.progress.done}/${account.sync.progress.total ?? "?"})`
@@ -63,6 +70,7 @@ function describeAccount(account: AccountStatus): string {
     `  IMAP     ${account.imap.host}:${account.imap.port}`,
     `  SMTP     ${account.smtp ? `${account.smtp.host}:${account.smtp.port}` : "not running"}`,
     `  sync     ${sync}${account.sync.lastSyncedAt ? `, last ${new Date(account.sync.lastSyncedAt).toISOString()}` : ""}`,
+    `  push     ${PUSH_TEXT[account.sync.push ?? "off"]}`,
     `  key      ${account.keyFingerprint ?? "none yet"}`,
     `  unread   ${account.unread}`,
     `  errors   ${account.errors.length}`,

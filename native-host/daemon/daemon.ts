@@ -37,6 +37,7 @@ import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
 import { watchMailChanges } from "./mail-changes";
 import { WebServer } from "../web/server";
+import { readOfflineSetting, writeOfflineSetting } from "./offline-setting";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
 
@@ -51,6 +52,8 @@ export type DaemonOptions = {
   smtpPort?: number;
   /** The control socket; default `<dataDir>/bitmaskd.sock`, null for none. */
   socketPath?: string | null;
+  /** Start offline (and keep it so across restarts); default: as the user left it. */
+  offline?: boolean;
   services?: DaemonServices;
   /** The web reader on 127.0.0.1 (port 0: any free one); none when left out. */
   web?: { port: number; pagesDir: string };
@@ -204,6 +207,8 @@ export class Daemon {
   private web: WebServer | null = null;
 
   private constructor(readonly options: DaemonOptions) {
+    if (options.offline) writeOfflineSetting(options.dataDir, true);
+    this.offline = readOfflineSetting(options.dataDir);
     this.imap = new ImapServer({
       authenticate: async (username, password) => {
         const context = await this.authenticate(username, password);
@@ -405,6 +410,7 @@ export class Daemon {
   }
 
   setOffline(offline: boolean): void {
+    writeOfflineSetting(this.options.dataDir, offline);
     this.offline = offline;
     for (const account of this.accounts.values()) {
       account.sync?.setOffline?.(offline);

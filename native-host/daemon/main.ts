@@ -28,7 +28,7 @@ const EXIT_BAD_PASSPHRASE = 2;
 const EXIT_PORT_IN_USE = 3;
 const EXIT_ALREADY_RUNNING = 4;
 
-type Options = { dataDir: string; address?: string; imapPort: number; smtpPort: number; webPort: number | false; verbose: boolean };
+type Options = { dataDir: string; address?: string; imapPort: number; smtpPort: number; webPort: number | false; offline: boolean; verbose: boolean };
 
 const program = new Command()
   .name("bitmaskd")
@@ -54,6 +54,7 @@ const program = new Command()
       .argParser(portNumber),
   )
   .option("--no-web-port", "no web reader")
+  .option("--offline", "start offline, not talking to any provider, and stay so until `bitmaskctl offline off`", false)
   .option("-v, --verbose", "log logins and errors to stderr", false)
   .action(async (options: Options) => {
     const log = pino({ level: options.verbose ? "info" : "warn" }, pino.destination(2));
@@ -61,6 +62,7 @@ const program = new Command()
       dataDir: options.dataDir,
       imapPort: options.imapPort,
       smtpPort: options.smtpPort,
+      offline: options.offline,
       web: options.webPort === false ? undefined : { port: options.webPort, pagesDir: pagesBesideProgram() },
       services: fullServices(),
       log,
@@ -96,7 +98,7 @@ Control  ${daemon.controlSocketPath}
 IMAP     127.0.0.1:${daemon.imapPort}   (no TLS: loopback only)
 SMTP     ${daemon.smtpPort === null ? "not running in this version" : `127.0.0.1:${daemon.smtpPort}`}
 Web mail ${daemon.webOrigin ?? "not running"}   (log in: bitmaskctl web open)
-Unlocked ${status.accounts.map((account) => account.address).join(", ") || "none"}
+Unlocked ${status.accounts.map((account) => account.address).join(", ") || "none"}${status.offline ? "\nOffline  not talking to any provider (bitmaskctl offline off)" : ""}
 Locked   ${status.locked.join(", ") || "none"}
 The IMAP and SMTP password is the mail token: bitmaskctl mail get_token
 Press Ctrl-C to stop.`);

@@ -51,11 +51,13 @@ export class PushChannel {
   }
 
   async stop(): Promise<void> {
+    const running = this.running;
     this.abort?.abort();
     this.abort = null;
-    await this.running;
     this.running = null;
-    this.setState("off");
+    await running;
+    // Unless started again meanwhile (offline, then at once online).
+    if (!this.abort) this.setState("off");
   }
 
   private async keepOpen(signal: AbortSignal): Promise<void> {
@@ -72,6 +74,7 @@ export class PushChannel {
         if (this.reachedReady) failures = 0;
         if (failures === 0) this.options.onProblem((error as Error).message);
       }
+      if (signal.aborted) break;
       failures++;
       this.setState("down");
       const delay = Math.min(PUSH_RECONNECT_START_MS * 2 ** (failures - 1), PUSH_RECONNECT_MAX_MS);
@@ -85,10 +88,11 @@ export class PushChannel {
     const stopConnection = () => connection.abort();
     signal.addEventListener("abort", stopConnection);
     let silenceMs = PUSH_READY_TIMEOUT_MS;
-    let timer = setTimeout(stopConnection, silenceMs);
+    const silenceTimer = () => setTimeout(stopConnection, silenceMs).unref();
+    let timer = silenceTimer();
     const heard = () => {
       clearTimeout(timer);
-      timer = setTimeout(stopConnection, silenceMs);
+      timer = silenceTimer();
     };
     try {
       const response = await this.source.openEvents(connection.signal);

@@ -9,6 +9,7 @@ import { type Bench, type BenchOptions, type BenchReport, PHASE_FLAG, printPhase
 import { imapBench } from "./imap-bench";
 import { incomingBench } from "./incoming-bench";
 import { pgpBench } from "./pgp-bench";
+import { pushBench } from "./push-bench";
 import { storeBench } from "./store-bench";
 import { thunderbirdBench } from "./thunderbird-bench";
 import { syncBench } from "./sync-bench";
@@ -19,6 +20,7 @@ const BENCHES: readonly Bench[] = [
   pgpBench,
   syncBench,
   incomingBench,
+  pushBench,
   thunderbirdBench,
 ];
 

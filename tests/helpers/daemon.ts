@@ -96,6 +96,21 @@ export function logInAccount(daemon: Daemon, provider: TlsProvider, address: str
   return daemon.unlockAccount(address, passphrase, { url: provider.url, ca: provider.ca });
 }
 
+/** A daemon logger that records each round's outcome (true: it succeeded), in order. */
+export function roundRecorder(): { log: pino.Logger; rounds: boolean[] } {
+  const rounds: boolean[] = [];
+  const log = pino(
+    { level: "info" },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { event?: string; ok?: boolean };
+        if (entry.event === "round") rounds.push(entry.ok === true);
+      },
+    },
+  );
+  return { log, rounds };
+}
+
 /** One round with the provider now (sync, key, incoming, push). */
 export async function syncNow(account: UnlockedAccount): Promise<void> {
   const sync = account.sync;

@@ -4,10 +4,9 @@
 // Gone for good: the stream stays down, the periodic round keeps trying (and
 // says so once), and a message stored locally meanwhile is neither lost nor
 // forgotten: it reaches the provider when the provider is back.
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
-import { logInAccount, signUpAccount, startTestDaemon, syncNow, type TestDaemon } from "../helpers/daemon";
+import { logInAccount, roundRecorder, signUpAccount, startTestDaemon, syncNow, type TestDaemon } from "../helpers/daemon";
 import { eventually } from "../helpers/provider";
 import { RawImap } from "../helpers/raw-imap";
 import { type RestartableProvider, startRestartableProvider } from "../helpers/restartable-provider";
@@ -19,16 +18,7 @@ const PASSPHRASE = "correct horse battery staple";
 const swaksMissing = requireTool({ name: "swaks", install: "apt-get install swaks" }, "mail sent while the provider restarted");
 
 /** Round outcomes the daemon logged, in order. */
-const rounds: boolean[] = [];
-const roundLog = pino(
-  { level: "info" },
-  {
-    write(line: string) {
-      const entry = JSON.parse(line) as { event?: string; ok?: boolean };
-      if (entry.event === "round") rounds.push(entry.ok === true);
-    },
-  },
-);
+const { log: roundLog, rounds } = roundRecorder();
 
 let provider: RestartableProvider;
 let device: TestDaemon;

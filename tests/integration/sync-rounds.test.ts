@@ -5,12 +5,11 @@
 import path from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
 import nodemailer from "nodemailer";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
 import { INCOMING_PAGE_SIZE } from "../../native-host/limits";
 import { DATABASE_FILE } from "../../provider/storage/database";
-import { signUpAccount, startTestDaemon, syncNow, type TestDaemon } from "../helpers/daemon";
+import { roundRecorder, signUpAccount, startTestDaemon, syncNow, type TestDaemon } from "../helpers/daemon";
 import { plainMessage } from "../helpers/messages";
 import { eventually } from "../helpers/provider";
 import { type RestartableProvider, startRestartableProvider } from "../helpers/restartable-provider";
@@ -18,16 +17,8 @@ import { type RestartableProvider, startRestartableProvider } from "../helpers/r
 const ALICE = "alice@example.org";
 const PASSPHRASE = "correct horse battery staple";
 
-const rounds: boolean[] = [];
-const roundLog = pino(
-  { level: "info" },
-  {
-    write(line: string) {
-      const entry = JSON.parse(line) as { event?: string; ok?: boolean };
-      if (entry.event === "round") rounds.push(entry.ok === true);
-    },
-  },
-);
+/** Round outcomes the daemon logged, in order. */
+const { log: roundLog, rounds } = roundRecorder();
 
 let provider: RestartableProvider;
 let device: TestDaemon;
