@@ -4,12 +4,13 @@
 // provider. Rounds with the provider run on demand (syncNow) unless a test
 // asks for a short interval.
 import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
 import pino from "pino";
 import { fullServices } from "../../native-host/daemon/account-services";
 import { type Daemon, startDaemon, type UnlockedAccount } from "../../native-host/daemon/daemon";
 import { WkdClient } from "../../native-host/keys/wkd";
 import type { ProviderOptions } from "../../provider/options";
-import { startTestProvider, type TestProvider } from "./provider";
+import { eventually, startTestProvider, type TestProvider } from "./provider";
 import { selfSignedCertificate } from "./smtp-sink";
 import { tempDir } from "./temp-store";
 
@@ -109,4 +110,37 @@ export async function inboxOverImap(daemon: Daemon, account: UnlockedAccount): P
   } finally {
     await client.logout();
   }
+}
+
+/** Sends through the account's daemon SMTP gateway, as a mail client would. */
+export async function sendFromDaemon(
+  device: TestDaemon,
+  account: UnlockedAccount,
+  message: { to: string; subject: string; text: string; messageId?: string },
+): Promise<{ accepted: unknown[]; rejected: unknown[] }> {
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: device.daemon.smtpPort!,
+    secure: false,
+    ignoreTLS: true,
+    auth: { user: account.address, pass: account.tokens.current() },
+  });
+  try {
+    return await transport.sendMail({ from: account.address, ...message });
+  } finally {
+    transport.close();
+  }
+}
+
+/** Rounds with the provider until a message containing `needle` is in the
+ * account's INBOX (read over IMAP); bounded by `timeoutMs`. */
+export async function awaitInInbox(device: TestDaemon, account: UnlockedAccount, needle: string, timeoutMs = 20_000): Promise<string> {
+  return eventually(
+    async () => {
+      await syncNow(account);
+      return (await inboxOverImap(device.daemon, account)).find((source) => source.includes(needle));
+    },
+    timeoutMs,
+    `a message with ${needle} in ${account.address}'s INBOX`,
+  );
 }

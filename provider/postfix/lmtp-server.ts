@@ -1,0 +1,75 @@
+// Delivery from Postfix (LMTP on a Unix socket): Postfix has already refused
+// unknown recipients (recipient-lookup.ts) and queues, retries and bounces
+// for us. Each recipient gets its own reply (LMTP): the checks are made
+// again (the key or quota may have changed), SPF/DKIM/DMARC are evaluated
+// once, and each copy gets the Authentication-Results and trace fields
+// before it is encrypted to that recipient's key and stored.
+import type { Logger } from "pino";
+import { SMTPServer } from "smtp-server";
+import type { Clock } from "../options";
+import { type LocalDelivery, type LocalRecipient } from "../mx/local-delivery";
+import { answer, baseSmtpOptions, declaredSize, readMessage, Transactions } from "../mx/smtp-common";
+import { smtpRefusal } from "../mx/smtp-reply";
+import type { Authenticator } from "./authentication";
+import { traceFields } from "./trace-fields";
+
+export function createLmtpServer(options: {
+  delivery: LocalDelivery;
+  authenticate: Authenticator;
+  maxMessageBytes: number;
+  clock: Clock;
+  log: Logger;
+}): SMTPServer {
+  const { delivery, authenticate, clock, log } = options;
+  const recipients = new Transactions<LocalRecipient[]>(() => []);
+  return new SMTPServer({
+    ...baseSmtpOptions(delivery.domain, options.maxMessageBytes, undefined),
+    lmtp: true,
+    banner: "Bitmask provider LMTP",
+    disabledCommands: ["AUTH", "STARTTLS"],
+    // Postfix tells the original client's address and HELO name; only
+    // Postfix can reach this socket (unix-socket.ts).
+    useXForward: true,
+    onMailFrom: answer(log, async (_address, session) => {
+      recipients.begin(session);
+      return undefined;
+    }),
+    onRcptTo: answer(log, async (address, session) => {
+      if (!delivery.isLocal(address.address)) throw smtpRefusal(550, "5.1.2 Not a mailbox of this domain");
+      const checked = delivery.check(address.address, declaredSize(session));
+      if (checked instanceof Error) throw checked;
+      recipients.get(session).push(checked);
+      return undefined;
+    }),
+    onData: answer(log, async (stream, session) => {
+      try {
+        const raw = await readMessage(stream);
+        const mailFrom = session.envelope.mailFrom;
+        const verdict = await authenticate(raw, {
+          ip: session.remoteAddress,
+          helo: session.xForward?.get("HELO") as string | undefined,
+          sender: mailFrom ? mailFrom.address : "",
+        });
+        if (verdict.refusal) {
+          log.info({ event: "lmtp-dmarc-reject" }, "refused by the sender domain's DMARC policy");
+          throw smtpRefusal(550, verdict.refusal);
+        }
+        const replies: (string | Error)[] = [];
+        for (const recipient of recipients.get(session)) {
+          const trace = traceFields({ domain: delivery.domain, transactionId: session.id, recipient: recipient.address, date: new Date(clock.now()) });
+          try {
+            await delivery.deliver([recipient], Buffer.concat([Buffer.from(verdict.fields + trace, "utf8"), raw]));
+            replies.push(`2.0.0 <${recipient.address}> stored encrypted`);
+          } catch (error) {
+            if (!(error instanceof Error && "responseCode" in error)) throw error;
+            replies.push(error);
+          }
+        }
+        return replies;
+      } finally {
+        recipients.end(session);
+      }
+    }),
+    onClose: (session) => recipients.end(session),
+  });
+}
