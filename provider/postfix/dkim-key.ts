@@ -7,7 +7,8 @@ export type DkimKey = { privateKey: string; dnsText: string };
 export function newDkimKey(): DkimKey {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", {
     modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    // PKCS #1 ("BEGIN RSA PRIVATE KEY"): what OpenDKIM and dkimpy read too.
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
     publicKeyEncoding: { type: "spki", format: "der" },
   });
   return { privateKey, dnsText: `v=DKIM1; k=rsa; p=${publicKey.toString("base64")}` };

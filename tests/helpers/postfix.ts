@@ -15,7 +15,10 @@ import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { mainCfLines } from "../../provider/postfix/postfix-config";
+import type { UnlockedAccount } from "../../native-host/daemon/daemon";
+import type { DkimKey } from "../../provider/postfix/dkim-key";
+import { mainCfLines, postfixSettings, SUBMIT_SERVICE } from "../../provider/postfix/postfix-config";
+import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "./daemon";
 import { describeRun, expectSuccess, runTool, type ToolNeed, type ToolRun } from "./tools";
 
 /** What these tests run; scripts/ci-deps.sh installs them. */
@@ -256,4 +259,57 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 export async function postfixGroupId(): Promise<number> {
   const entry = expectSuccess(await runTool("getent", ["group", "postfix"], { timeoutMs: COMMAND_TIMEOUT_MS }), "getent group postfix").stdout;
   return Number(entry.split(":")[2]);
+}
+
+export const DKIM_SELECTOR = "bitmask1";
+
+/** A mail domain's DNS: MX, its A, SPF for its address, and, when given, its
+ * DKIM key and DMARC policy. */
+export function domainRecords(domain: string, ip: string, extra: { dkim?: DkimKey; dmarc?: string } = {}): Required<DnsRecords> {
+  return {
+    mx: [[domain, `mx.${domain}`]],
+    a: [[`mx.${domain}`, ip]],
+    txt: [
+      [domain, `v=spf1 ip4:${ip} -all`],
+      ...(extra.dkim ? ([[`${DKIM_SELECTOR}._domainkey.${domain}`, extra.dkim.dnsText]] as [string, string][]) : []),
+      ...(extra.dmarc ? ([[`_dmarc.${domain}`, extra.dmarc]] as [string, string][]) : []),
+    ],
+  };
+}
+
+/** Records of several domains together. */
+export function mergeRecords(all: readonly Required<DnsRecords>[]): DnsRecords {
+  return { mx: all.flatMap((r) => r.mx), a: all.flatMap((r) => r.a), txt: all.flatMap((r) => r.txt) };
+}
+
+export type BitmaskHost = { postfix: MailHost; provider: TlsProvider; device: TestDaemon; account: UnlockedAccount };
+
+/** Postfix for `domain` in front of a provider (configured as
+ * `bitmask-provider setup` would), and a daemon with `user`@`domain`,
+ * its key published. Call after startDns. */
+export async function startBitmaskHost(lab: PostfixLab, options: { domain: string; ip: string; dkim: DkimKey; user: string }): Promise<BitmaskHost> {
+  const { domain, ip, dkim, user } = options;
+  const sockets = { lmtpSocket: `${lab.root}/${domain}-lmtp`, lookupSocket: `${lab.root}/${domain}-lookup` };
+  const settings = postfixSettings({ domain, ...sockets });
+  const postfix = await lab.startPostfix({ domain, ip, main: settings.main, master: settings.master });
+  const provider = await startTlsProvider({
+    domain,
+    postfix: {
+      ...sockets,
+      socketGroupId: await postfixGroupId(),
+      relay: { socket: postfix.socket(SUBMIT_SERVICE) },
+      dkim: { selector: DKIM_SELECTOR, privateKey: dkim.privateKey },
+      dnsServers: [lab.dnsServer],
+    },
+  });
+  const device = await startTestDaemon();
+  const account = await signUpAccount(device.daemon, provider, `${user}@${domain}`, `passphrase of ${user}@${domain}`);
+  await syncNow(account); // makes and publishes the key
+  return { postfix, provider, device, account };
+}
+
+/** Stops what startBitmaskHost started (the lab stops Postfix). */
+export async function stopBitmaskHost(host: BitmaskHost | undefined): Promise<void> {
+  await host?.device.stop();
+  await host?.provider.stop();
 }

@@ -6,21 +6,16 @@
 // key); bob's daemon shows it decrypted and verified. Unknown recipients are
 // refused by Postfix at RCPT.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { UnlockedAccount } from "../../native-host/daemon/daemon";
 import { newDkimKey } from "../../provider/postfix/dkim-key";
-import { postfixSettings, SUBMIT_SERVICE } from "../../provider/postfix/postfix-config";
-import { awaitInInbox, sendFromDaemon, signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
-import { type MailHost, POSTFIX_TOOLS, PostfixLab, postfixGroupId } from "../helpers/postfix";
+import { awaitInInbox, sendFromDaemon } from "../helpers/daemon";
+import { type BitmaskHost, domainRecords, mergeRecords, POSTFIX_TOOLS, PostfixLab, startBitmaskHost, stopBitmaskHost } from "../helpers/postfix";
 import { requireTool } from "../helpers/tools";
 
 const skip = requireTool(POSTFIX_TOOLS, "Postfix exchange tests");
-const SELECTOR = "bitmask1";
-
-type Side = { domain: string; ip: string; postfix: MailHost; provider: TlsProvider; device: TestDaemon; account: UnlockedAccount };
 
 let lab: PostfixLab;
-let a: Side;
-let b: Side;
+let a: BitmaskHost;
+let b: BitmaskHost;
 
 const headerOf = (source: string) => source.slice(0, source.search(/\r?\n\r?\n/) + 2);
 
@@ -28,46 +23,16 @@ describe.skipIf(skip)("a.test and b.test behind their own Postfix", () => {
   beforeAll(async () => {
     lab = await PostfixLab.create("x");
     const sides = [
-      { domain: "a.test", ip: "127.0.0.2", dkim: newDkimKey() },
-      { domain: "b.test", ip: "127.0.0.3", dkim: newDkimKey() },
+      { domain: "a.test", ip: "127.0.0.2", dkim: newDkimKey(), user: "alice" },
+      { domain: "b.test", ip: "127.0.0.3", dkim: newDkimKey(), user: "bob" },
     ];
-    await lab.startDns({
-      mx: sides.map(({ domain }) => [domain, `mx.${domain}`]),
-      a: sides.map(({ domain, ip }) => [`mx.${domain}`, ip]),
-      txt: sides.flatMap(({ domain, ip, dkim }) => [
-        [domain, `v=spf1 ip4:${ip} -all`],
-        [`${SELECTOR}._domainkey.${domain}`, dkim.dnsText],
-        [`_dmarc.${domain}`, "v=DMARC1; p=reject"],
-      ]),
-    });
-    const gid = await postfixGroupId();
-    const start = async ({ domain, ip, dkim }: (typeof sides)[number]): Promise<Side> => {
-      const sockets = { lmtpSocket: `${lab.root}/${domain}-lmtp`, lookupSocket: `${lab.root}/${domain}-lookup` };
-      const settings = postfixSettings({ domain, ...sockets });
-      const postfix = await lab.startPostfix({ domain, ip, main: settings.main, master: settings.master });
-      const provider = await startTlsProvider({
-        domain,
-        postfix: {
-          ...sockets,
-          socketGroupId: gid,
-          relay: { socket: postfix.socket(SUBMIT_SERVICE) },
-          dkim: { selector: SELECTOR, privateKey: dkim.privateKey },
-          dnsServers: [lab.dnsServer],
-        },
-      });
-      const device = await startTestDaemon();
-      const account = await signUpAccount(device.daemon, provider, `${domain === "a.test" ? "alice" : "bob"}@${domain}`, `passphrase at ${domain}`);
-      await syncNow(account); // makes and publishes the key
-      return { domain, ip, postfix, provider, device, account };
-    };
-    [a, b] = await Promise.all(sides.map(start)) as [Side, Side];
+    await lab.startDns(mergeRecords(sides.map(({ domain, ip, dkim }) => domainRecords(domain, ip, { dkim, dmarc: "v=DMARC1; p=reject" }))));
+    [a, b] = (await Promise.all(sides.map((side) => startBitmaskHost(lab, side)))) as [BitmaskHost, BitmaskHost];
   }, 120_000);
 
   afterAll(async () => {
-    for (const side of [a, b]) {
-      await side?.device.stop();
-      await side?.provider.stop();
-    }
+    await stopBitmaskHost(a);
+    await stopBitmaskHost(b);
     await lab?.stop();
   }, 60_000);
 
@@ -102,7 +67,7 @@ describe.skipIf(skip)("a.test and b.test behind their own Postfix", () => {
   }, 60_000);
 
   it("refuses an unknown recipient at RCPT", async () => {
-    const unknown = await lab.exec("swaks", ["--server", b.ip, "--from", "someone@a.test", "--to", "nosuch@b.test", "--quit-after", "RCPT", "--helo", "mx.a.test"]);
+    const unknown = await lab.exec("swaks", ["--server", b.postfix.ip, "--from", "someone@a.test", "--to", "nosuch@b.test", "--quit-after", "RCPT", "--helo", "mx.a.test"]);
     expect(unknown.stdout).toMatch(/<\*\* 550 5\.1\.1 <nosuch@b\.test>: Recipient address rejected: No such user here/);
     await lab.logLine(b.postfix, /NOQUEUE: reject: RCPT from .*550 5\.1\.1 <nosuch@b\.test>/);
   });
