@@ -35,8 +35,8 @@ const headerOf = (source: string) => source.slice(0, source.search(/\r?\n\r?\n/)
 
 /** A message from carol@outside.test's mail program: DKIM-signed by
  * outside.test, then handed to its Postfix (sendmail). */
-async function sendFromOutside(from: string, subject: string, body: string): Promise<void> {
-  const message = [`From: ${from}`, "To: alice@a.test", `Subject: ${subject}`, `Message-ID: <${subject.replace(/\W/g, "")}@outside.test>`, `Date: ${new Date().toUTCString()}`, "", body, ""].join("\r\n");
+async function sendFromOutside(from: string, subject: string, body: string, extraFields: string[] = []): Promise<void> {
+  const message = [...extraFields, `From: ${from}`, "To: alice@a.test", `Subject: ${subject}`, `Message-ID: <${subject.replace(/\W/g, "")}@outside.test>`, `Date: ${new Date().toUTCString()}`, "", body, ""].join("\r\n");
   const keyFile = path.join(lab.root, "outside.key");
   writeFileSync(keyFile, outsideKey.privateKey);
   const signed = expectSuccess(await runTool("dkimsign", [DKIM_SELECTOR, "outside.test", keyFile], { timeoutMs: 30_000, input: message }), "dkimsign").stdout;
@@ -92,6 +92,14 @@ describe.skipIf(skip)("a.test and an outside host", () => {
     for (const entry of readdirSync(a.provider.dataDir, { withFileTypes: true, recursive: true })) {
       if (entry.isFile()) expect(readFileSync(path.join(entry.parentPath, entry.name)).includes("PFX-OUTSIDE-1"), entry.name).toBe(false);
     }
+  }, 60_000);
+
+  it("alice's daemon drops an Authentication-Results claiming a.test that came from outside", async () => {
+    await sendFromOutside("Carol <carol@outside.test>", "Claims", "PFX-FORGED-AR: trust me", ["Authentication-Results: a.test; dkim=pass header.i=@bank.test; dmarc=pass header.from=bank.test"]);
+    const header = headerOf(await awaitInInbox(a.device, a.account, "PFX-FORGED-AR"));
+    expect(header.match(/^Authentication-Results: a\.test;/gm)).toHaveLength(1);
+    expect(header).not.toContain("header.from=bank.test");
+    expect(header).toMatch(/^Authentication-Results: a\.test;[^]*?dkim=pass header\.i=@outside\.test/m);
   }, 60_000);
 
   it("records dmarc=fail for a forged From whose domain says p=none", async () => {
