@@ -7,8 +7,9 @@
 import type { Logger } from "pino";
 import { SMTPServer } from "smtp-server";
 import type { Clock } from "../options";
-import { type LocalDelivery, type LocalRecipient } from "../mx/local-delivery";
-import { answer, baseSmtpOptions, declaredSize, readMessage, Transactions } from "../mx/smtp-common";
+import type { LocalDelivery } from "../mx/local-delivery";
+import { localRecipientHandlers } from "../mx/local-recipients";
+import { answer, baseSmtpOptions, readMessage } from "../mx/smtp-common";
 import { smtpRefusal } from "../mx/smtp-reply";
 import type { Authenticator } from "./authentication";
 import { traceFields } from "./trace-fields";
@@ -21,7 +22,7 @@ export function createLmtpServer(options: {
   log: Logger;
 }): SMTPServer {
   const { delivery, authenticate, clock, log } = options;
-  const recipients = new Transactions<LocalRecipient[]>(() => []);
+  const { recipients, onMailFrom, onRcptTo, onClose } = localRecipientHandlers(delivery, log, "5.1.2 Not a mailbox of this domain");
   return new SMTPServer({
     ...baseSmtpOptions(delivery.domain, options.maxMessageBytes, undefined),
     lmtp: true,
@@ -30,26 +31,22 @@ export function createLmtpServer(options: {
     // Postfix tells the original client's address and HELO name; only
     // Postfix can reach this socket (unix-socket.ts).
     useXForward: true,
-    onMailFrom: answer(log, async (_address, session) => {
-      recipients.begin(session);
-      return undefined;
-    }),
-    onRcptTo: answer(log, async (address, session) => {
-      if (!delivery.isLocal(address.address)) throw smtpRefusal(550, "5.1.2 Not a mailbox of this domain");
-      const checked = delivery.check(address.address, declaredSize(session));
-      if (checked instanceof Error) throw checked;
-      recipients.get(session).push(checked);
-      return undefined;
-    }),
+    onMailFrom,
+    onRcptTo,
     onData: answer(log, async (stream, session) => {
       try {
         const raw = await readMessage(stream);
         const mailFrom = session.envelope.mailFrom;
-        const verdict = await authenticate(raw, {
-          ip: session.remoteAddress,
-          helo: session.xForward?.get("HELO") as string | undefined,
-          sender: mailFrom ? mailFrom.address : "",
-        });
+        // Mail Postfix made itself (delay notices, bounces) or took from a
+        // local program has no client to check: SPF and DMARC would fail it.
+        const verdict =
+          session.xForward?.get("SOURCE") === "LOCAL"
+            ? { fields: `Authentication-Results: ${delivery.domain}; none (sent from the mail host itself)\r\n`, refusal: null }
+            : await authenticate(raw, {
+                ip: session.remoteAddress,
+                helo: session.xForward?.get("HELO") as string | undefined,
+                sender: mailFrom ? mailFrom.address : "",
+              });
         if (verdict.refusal) {
           log.info({ event: "lmtp-dmarc-reject" }, "refused by the sender domain's DMARC policy");
           throw smtpRefusal(550, verdict.refusal);
@@ -70,6 +67,6 @@ export function createLmtpServer(options: {
         recipients.end(session);
       }
     }),
-    onClose: (session) => recipients.end(session),
+    onClose,
   });
 }
