@@ -287,11 +287,14 @@ export type BitmaskHost = { postfix: MailHost; provider: TlsProvider; device: Te
 /** Postfix for `domain` in front of a provider (configured as
  * `bitmask-provider setup` would), and a daemon with `user`@`domain`,
  * its key published. Call after startDns. */
-export async function startBitmaskHost(lab: PostfixLab, options: { domain: string; ip: string; dkim: DkimKey; user: string }): Promise<BitmaskHost> {
+export async function startBitmaskHost(
+  lab: PostfixLab,
+  options: { domain: string; ip: string; dkim: DkimKey; user: string; /** main.cf queue timers, shortened. */ timers?: Record<string, string> },
+): Promise<BitmaskHost> {
   const { domain, ip, dkim, user } = options;
   const sockets = { lmtpSocket: `${lab.root}/${domain}-lmtp`, lookupSocket: `${lab.root}/${domain}-lookup` };
   const settings = postfixSettings({ domain, ...sockets });
-  const postfix = await lab.startPostfix({ domain, ip, main: settings.main, master: settings.master });
+  const postfix = await lab.startPostfix({ domain, ip, main: { ...settings.main, ...options.timers }, master: settings.master });
   const provider = await startTlsProvider({
     domain,
     postfix: {
