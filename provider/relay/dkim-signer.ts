@@ -1,6 +1,6 @@
 // DKIM signature of outgoing mail for the provider's domain (mailauth's
 // signer), so receivers can tie the mail to the domain (and DMARC passes).
-import { dkimSign } from "mailauth/lib/dkim/sign";
+import { dkimSign } from "mailauth";
 
 export type MessageSigner = (message: Buffer) => Promise<Buffer>;
 

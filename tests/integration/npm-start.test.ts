@@ -75,6 +75,7 @@ describe.skipIf(skipReason)("npm start (bitmask-local)", () => {
       const user = setting(first.stdout, "Username");
       const token = setting(first.stdout, "Password");
       expect(setting(first.stdout, "Key")).toMatch(/^[0-9A-F]{40}$/);
+      expect(first.stdout).toContain("embedded, without Postfix");
       const mx = /MX 127\.0\.0\.1:(\d+)/.exec(first.stdout)![1]!;
 
       const sent = await runTool("swaks", ["--server", `127.0.0.1:${mx}`, "--from", "bob@example.net", "--to", user, "--header", "Subject: from outside", "--body", "plain words"], {
