@@ -2,11 +2,14 @@
 // relay, one SQLite file). Prints one JSON line on stdout once listening:
 // {"event":"listening","domain","url","httpPort","mxPort","submissionPort"}.
 // Logs (JSON, pino) go to stderr and never contain mail content.
+// `bitmask-provider setup --domain D --postfix DIR` writes a Postfix
+// deployment's configuration instead (provider/postfix/setup.ts).
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 import { portNumber } from "../shared/port-option";
-import type { Route } from "./options";
+import type { PostfixLink, Route } from "./options";
+import { readPostfixSetup, SetupError, writePostfixSetup } from "./postfix/setup";
 import { startProvider } from "./provider";
 import { parseRoute } from "./relay/routes";
 
@@ -25,6 +28,8 @@ type Options = {
   route: [string, Route][];
   tlsCert?: string;
   tlsKey?: string;
+  postfix?: string;
+  dnsServer: string[];
   quotaMb: number;
   maxMessageMb: number;
   verbose: boolean;
@@ -44,6 +49,28 @@ function addRoute(spec: string, routes: [string, Route][]): [string, Route][] {
   }
 }
 
+if (process.argv[2] === "setup") {
+  const setup = new Command()
+    .name("bitmask-provider setup")
+    .description("write the Postfix (and DKIM) configuration for a deployment, and print the DNS records to publish")
+    .requiredOption("--domain <domain>", "the provider's mail domain")
+    .requiredOption("--postfix <dir>", "the folder to write the configuration to")
+    .option("--mx-host <name>", "the host name of the MX record (default mx.<domain>)")
+    .option("--queue-dir <dir>", "Postfix's queue directory", "/var/spool/postfix")
+    .option("--selector <name>", "the DKIM selector", "bitmask1")
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_ARGUMENTS));
+  setup.parse(process.argv.slice(3), { from: "user" });
+  const given = setup.opts<{ domain: string; postfix: string; mxHost?: string; queueDir: string; selector: string }>();
+  try {
+    const written = writePostfixSetup({ domain: given.domain.toLowerCase(), dir: given.postfix, mxHost: given.mxHost, queueDir: given.queueDir, selector: given.selector });
+    process.stdout.write(`${written.instructions}\n`);
+    process.exit(0);
+  } catch (error) {
+    process.stderr.write(`bitmask-provider setup: ${(error as Error).message}\n`);
+    process.exit(error instanceof SetupError ? EXIT_BAD_ARGUMENTS : 1);
+  }
+}
+
 const program = new Command()
   .name("bitmask-provider")
   .description("Bitmask Mail provider: accounts (SRP), sync store, key directory, MX and submission relay")
@@ -58,6 +85,8 @@ const program = new Command()
       .argParser(addRoute)
       .default([]),
   )
+  .option("--postfix <dir>", "exchange mail with other domains through Postfix, as set up by `bitmask-provider setup`")
+  .addOption(new Option("--dns-server <ip[:port]>", "DNS server for SPF, DKIM and DMARC checks (repeatable; default: the system's)").argParser((value: string, list: string[]) => [...list, value]).default([]))
   .option("--tls-cert <file>", "PEM certificate: HTTPS, and STARTTLS on SMTP")
   .option("--tls-key <file>", "PEM private key for --tls-cert")
   .addOption(new Option("--quota-mb <n>", "storage quota per user in MiB").default(1024).argParser(positive))
@@ -74,6 +103,14 @@ if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) {
   process.exit(EXIT_BAD_ARGUMENTS);
 }
 
+let postfix: PostfixLink | undefined;
+try {
+  postfix = options.postfix ? { ...readPostfixSetup(options.postfix), dnsServers: options.dnsServer } : undefined;
+} catch (error) {
+  log.fatal({ err: (error as Error).message }, "bad --postfix folder");
+  process.exit(EXIT_BAD_ARGUMENTS);
+}
+
 try {
   const provider = await startProvider({
     domain: options.domain,
@@ -83,6 +120,7 @@ try {
     mxPort: options.mxPort,
     submissionPort: options.submissionPort,
     routes: Object.fromEntries(options.route),
+    postfix,
     tls: options.tlsCert && options.tlsKey ? { cert: readFileSync(options.tlsCert, "utf8"), key: readFileSync(options.tlsKey, "utf8") } : undefined,
     limits: { quotaBytes: Math.round(options.quotaMb * 1024 * 1024), maxMessageBytes: Math.round(options.maxMessageMb * 1024 * 1024) },
     logger: log,

@@ -15,7 +15,25 @@ export const systemClock: Clock = {
   clearTimeout: (timer) => clearTimeout(timer),
 };
 
-export type Route = { host: string; port: number };
+/** An SMTP server to hand mail to: a TCP address, or a Unix socket (Postfix
+ * on the same host). */
+export type Route = { host: string; port: number } | { socket: string };
+
+/** Production mode: Postfix in front of the provider (provider/postfix). */
+export type PostfixLink = {
+  /** Unix socket where Postfix delivers mail for our domain over LMTP. */
+  lmtpSocket: string;
+  /** Unix socket of the recipient lookup Postfix asks at RCPT time (socketmap). */
+  lookupSocket: string;
+  /** Group given both sockets (Postfix's), which are not world-writable. */
+  socketGroupId?: number;
+  /** Where outgoing mail goes: Postfix's submission socket or port. */
+  relay: Route;
+  /** Signs outgoing mail for the domain; the selector's public key is in DNS. */
+  dkim?: { selector: string; privateKey: string };
+  /** DNS servers ("ip" or "ip:port") for SPF, DKIM and DMARC; the system's when absent. */
+  dnsServers?: string[];
+};
 
 export type Limits = {
   /** Largest sync push body. */
@@ -69,6 +87,8 @@ export type ProviderOptions = {
   submissionPort: number;
   /** Where mail for other domains goes: domain -> that provider's MX. */
   routes?: Record<string, Route>;
+  /** Mail to and from other domains through Postfix; without it, static routes only. */
+  postfix?: PostfixLink;
   /** PEM certificate and key: HTTPS, and STARTTLS on both SMTP services. */
   tls?: { cert: string; key: string };
   logger: Logger;

@@ -2,7 +2,6 @@
 // submission relay) on one SQLite file. The CLI (main.ts) and the daemon's
 // embedded development provider both start it this way.
 import { once } from "node:events";
-import type { Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import type { SMTPServer } from "smtp-server";
 import { version } from "../package.json";
@@ -10,7 +9,12 @@ import { EventStreams } from "./http/event-streams";
 import { createApiServer } from "./http/http-server";
 import { LocalDelivery } from "./mx/local-delivery";
 import { createMxServer } from "./mx/mx-server";
+import { createAuthenticator } from "./postfix/authentication";
+import { createLmtpServer } from "./postfix/lmtp-server";
+import { createRecipientLookup } from "./postfix/recipient-lookup";
+import { listenOnUnixSocket } from "./postfix/unix-socket";
 import { DEFAULT_LIMITS, DEFAULT_RETRY_DELAYS_MS, type ProviderOptions, systemClock } from "./options";
+import { dkimSigner } from "./relay/dkim-signer";
 import { RelayWorker } from "./relay/relay-worker";
 import { createSubmissionServer } from "./relay/submission-server";
 import { SrpServer } from "./srp/srp-server";
@@ -44,6 +48,7 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const authFailureDelayMs = options.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS;
   const log = options.logger;
+  const postfix = options.postfix;
 
   const sql = openProviderDatabase(options.dataDir);
   const usage = new Usage(sql, limits.quotaBytes);
@@ -58,6 +63,8 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
     queue,
     routes: new Map(Object.entries(options.routes ?? {}).map(([routeDomain, route]) => [routeDomain.toLowerCase(), route])),
     delivery,
+    smarthost: postfix?.relay,
+    sign: postfix?.dkim ? dkimSigner(domain, postfix.dkim.selector, postfix.dkim.privateKey) : undefined,
     retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     clock,
     log: log.child({ service: "relay" }),
@@ -96,8 +103,19 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
     log: log.child({ service: "submission" }),
   });
 
+  const lmtp =
+    postfix &&
+    createLmtpServer({
+      delivery,
+      authenticate: createAuthenticator(domain, postfix.dnsServers),
+      maxMessageBytes: limits.maxMessageBytes,
+      clock,
+      log: log.child({ service: "lmtp" }),
+    });
+  const lookup = postfix && createRecipientLookup(delivery, log.child({ service: "recipient-lookup" }));
+
   let submissionPort = 0;
-  const listening: (Server | SMTPServer)[] = [];
+  const listening: (NetServer | SMTPServer)[] = [];
   let closed: Promise<void> | null = null;
   const close = () => (closed ??= closeAll());
   const closeAll = async () => {
@@ -116,6 +134,12 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
     listening.push(mx);
     submissionPort = await listen(submission.server, options.submissionPort, host);
     listening.push(submission);
+    if (postfix && lmtp && lookup) {
+      await listenOnUnixSocket(lmtp.server, postfix.lmtpSocket, postfix.socketGroupId);
+      listening.push(lmtp);
+      await listenOnUnixSocket(lookup, postfix.lookupSocket, postfix.socketGroupId);
+      listening.push(lookup);
+    }
     // Mail queued before a restart goes out now.
     worker.wake();
     const scheme = options.tls ? "https" : "http";

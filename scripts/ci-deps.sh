@@ -14,7 +14,14 @@ $SUDO apt-get update -q
 # gnupg: OpenPGP interop (tests/interop/gnupg-*.test.ts). openssl: test
 # certificates, and `npm start`'s local provider makes its own with it.
 # chromium: the web reader in a real browser (tests/e2e/webmail.test.ts, playwright-core).
+# postfix, dnsmasq-base, dnsutils (dig), iproute2 (ip netns), python3-dkim
+# (dkimsign, dkimverify): real Postfix instances in front of the provider, in
+# a network namespace with its own DNS (tests/integration/postfix-*.test.ts);
+# the tests start their own instances, never the system's service. Postfix's
+# package asks which configuration to install: none.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential python3 ca-certificates dovecot-imapd \
   isync offlineimap3 mutt swaks gnupg openssl \
-  thunderbird xvfb xauth imagemagick tesseract-ocr tesseract-ocr-eng fonts-dejavu-core chromium
+  thunderbird xvfb xauth imagemagick tesseract-ocr tesseract-ocr-eng fonts-dejavu-core chromium \
+  postfix dnsmasq-base dnsutils iproute2 python3-dkim

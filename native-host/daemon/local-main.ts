@@ -143,6 +143,9 @@ function howToConnect(
 Account   ${user}
 Key       ${fingerprint}
 Provider  ${provider.url}   MX 127.0.0.1:${provider.mxPort}   submission 127.0.0.1:${provider.submissionPort}
+          embedded, without Postfix: mail stays on this provider (no MX lookup,
+          no DKIM, no SPF/DKIM/DMARC checks); a real deployment puts Postfix in
+          front (README, "Deploying a provider")
 
 IMAP      127.0.0.1:${account.imap.port}   no TLS (loopback only), normal password
 SMTP      127.0.0.1:${smtpPort}   no TLS (loopback only), normal password

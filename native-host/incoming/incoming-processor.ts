@@ -14,6 +14,7 @@ import { INCOMING_PAGE_SIZE } from "../limits";
 import { fieldValue, findField, formatEntity, multipartBody, newBoundary, newField, parseEntity, toCrlf } from "../pgp/mime-entity";
 import { type OpenedMessage, openMessage } from "../pgp/open";
 import type { DocumentStore } from "../store/document-store";
+import { stripForeignAuthenticationResults } from "./authentication-results";
 import { attachedKeys, senderAddress } from "./message-keys";
 
 export type IncomingEnvelope = { providerId: string; armored: string; receivedAt: number };
@@ -96,7 +97,8 @@ export class IncomingProcessor {
     try {
       const message = await openpgp.readMessage({ armoredMessage: envelope.armored });
       const { data } = await openpgp.decrypt({ message, decryptionKeys: await this.keys.decryptionKeys(), format: "binary" });
-      raw = data;
+      const { address } = await this.keys.ownKey();
+      raw = stripForeignAuthenticationResults(data, address.slice(address.lastIndexOf("@") + 1));
     } catch (error) {
       const reason = `the provider's envelope could not be decrypted: ${(error as Error).message}`;
       return { message: undecryptableNotice(envelope, reason), error: reason };

@@ -3,9 +3,9 @@
 // to each recipient's key (LocalDelivery).
 import type { Logger } from "pino";
 import { SMTPServer } from "smtp-server";
-import { type LocalDelivery, type LocalRecipient } from "./local-delivery";
-import { answer, baseSmtpOptions, declaredSize, readMessage, Transactions } from "./smtp-common";
-import { smtpRefusal } from "./smtp-reply";
+import type { LocalDelivery } from "./local-delivery";
+import { localRecipientHandlers } from "./local-recipients";
+import { answer, baseSmtpOptions, readMessage } from "./smtp-common";
 
 export function createMxServer(options: {
   delivery: LocalDelivery;
@@ -14,22 +14,13 @@ export function createMxServer(options: {
   log: Logger;
 }): SMTPServer {
   const { delivery, log } = options;
-  const recipients = new Transactions<LocalRecipient[]>(() => []);
+  const { recipients, onMailFrom, onRcptTo, onClose } = localRecipientHandlers(delivery, log, "5.7.1 Relaying denied");
   return new SMTPServer({
     ...baseSmtpOptions(delivery.domain, options.maxMessageBytes, options.tls),
     banner: "Bitmask provider MX",
     disabledCommands: ["AUTH"],
-    onMailFrom: answer(log, async (_address, session) => {
-      recipients.begin(session);
-      return undefined;
-    }),
-    onRcptTo: answer(log, async (address, session) => {
-      if (!delivery.isLocal(address.address)) throw smtpRefusal(550, "5.7.1 Relaying denied");
-      const checked = delivery.check(address.address, declaredSize(session));
-      if (checked instanceof Error) throw checked;
-      recipients.get(session).push(checked);
-      return undefined;
-    }),
+    onMailFrom,
+    onRcptTo,
     onData: answer(log, async (stream, session) => {
       try {
         const raw = await readMessage(stream);
@@ -40,6 +31,6 @@ export function createMxServer(options: {
         recipients.end(session);
       }
     }),
-    onClose: (session) => recipients.end(session),
+    onClose,
   });
 }

@@ -60,13 +60,15 @@ export class Transactions<T> {
 }
 
 /** Wraps an async smtp-server callback handler: a thrown refusal becomes the
- * SMTP reply; anything else a logged 451. */
-export function answer<A extends unknown[]>(
+ * SMTP reply; anything else a logged 451. An LMTP DATA handler may answer
+ * with one reply (a text, or a refusal) per recipient. */
+export function answer<A extends unknown[], R extends string | (string | Error)[] | undefined = string | undefined>(
   log: Logger,
-  handler: (...args: A) => Promise<string | undefined>,
+  handler: (...args: A) => Promise<R>,
 ): (...args: [...A, (error?: Error | null, message?: string) => void]) => void {
   return (...args) => {
-    const callback = args.pop() as (error?: Error | null, message?: string) => void;
+    // smtp-server's typings know only the one-reply form.
+    const callback = args.pop() as (error?: Error | null, message?: R) => void;
     handler(...(args as unknown as A)).then(
       (message) => callback(null, message),
       (error: unknown) => {

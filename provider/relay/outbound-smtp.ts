@@ -1,5 +1,7 @@
-// One SMTP delivery attempt to another provider's MX, with an outcome per
-// recipient: delivered, failed for now (4xx, network), or failed for good (5xx).
+// One SMTP delivery attempt to another provider's MX or to Postfix, with an
+// outcome per recipient: delivered, failed for now (4xx, network), or failed
+// for good (5xx).
+import { connect, type Socket } from "node:net";
 import nodemailer from "nodemailer";
 import type { Route } from "../options";
 
@@ -17,8 +19,7 @@ export async function deliverToRoute(
   message: Buffer,
 ): Promise<Map<string, Outcome>> {
   const transport = nodemailer.createTransport({
-    host: route.host,
-    port: route.port,
+    ...("socket" in route ? { getSocket: unixSocket(route.socket) } : { host: route.host, port: route.port }),
     secure: false,
     name: heloName,
     // Opportunistic STARTTLS between MTAs: the peer's certificate is not
@@ -49,4 +50,18 @@ export async function deliverToRoute(
     transport.close();
   }
   return outcomes;
+}
+
+/** nodemailer's socket provider for a Unix socket (Postfix's submission
+ * service on the same host). */
+function unixSocket(path: string) {
+  return (_options: unknown, callback: (error: Error | null, socketOptions?: { connection: Socket }) => void) => {
+    const socket = connect(path);
+    const failed = (error: Error) => callback(error);
+    socket.once("error", failed);
+    socket.once("connect", () => {
+      socket.off("error", failed);
+      callback(null, { connection: socket });
+    });
+  };
 }

@@ -7,6 +7,7 @@ import { domainOf, type LocalDelivery } from "../mx/local-delivery";
 import type { Clock, Route } from "../options";
 import type { DueRecipient, RelayMessage, RelayQueue } from "../storage/relay-queue";
 import { bounceMessage } from "./bounce";
+import type { MessageSigner } from "./dkim-signer";
 import { deliverToRoute, type Outcome } from "./outbound-smtp";
 
 export class RelayWorker {
@@ -19,6 +20,10 @@ export class RelayWorker {
     private readonly options: {
       queue: RelayQueue;
       routes: ReadonlyMap<string, Route>;
+      /** Takes mail for every domain without a static route (Postfix). */
+      smarthost?: Route;
+      /** Signs each message before it leaves (DKIM). */
+      sign?: MessageSigner;
       delivery: LocalDelivery;
       retryDelaysMs: readonly number[];
       clock: Clock;
@@ -27,7 +32,7 @@ export class RelayWorker {
   ) {}
 
   hasRoute(address: string): boolean {
-    return this.options.routes.has(domainOf(address));
+    return this.options.smarthost !== undefined || this.options.routes.has(domainOf(address));
   }
 
   /** Look at the queue now (after new mail was queued, or at start). */
@@ -81,16 +86,16 @@ export class RelayWorker {
   }
 
   private async attempt(message: RelayMessage, recipients: DueRecipient[]): Promise<void> {
-    const { routes, delivery, log } = this.options;
+    const { routes, smarthost, sign, delivery, log } = this.options;
     const domain = domainOf(recipients[0]?.recipient ?? "");
-    const route = routes.get(domain);
+    const route = routes.get(domain) ?? smarthost;
     const outcomes: Map<string, Outcome> = route
       ? await deliverToRoute(
           route,
           delivery.domain,
           message.mailFrom,
           recipients.map((r) => r.recipient),
-          message.message,
+          sign ? await sign(message.message) : message.message,
         )
       : new Map(recipients.map((r) => [r.recipient, { kind: "permanent", reason: "550 5.1.2 No route to the recipient's domain" }]));
     for (const recipient of recipients) {

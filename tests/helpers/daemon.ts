@@ -10,7 +10,7 @@ import { fullServices } from "../../native-host/daemon/account-services";
 import { type Daemon, startDaemon, type UnlockedAccount } from "../../native-host/daemon/daemon";
 import { WkdClient } from "../../native-host/keys/wkd";
 import type { ProviderOptions } from "../../provider/options";
-import { startTestProvider, type TestProvider } from "./provider";
+import { eventually, startTestProvider, type TestProvider } from "./provider";
 import { selfSignedCertificate } from "./smtp-sink";
 import { tempDir } from "./temp-store";
 
@@ -179,4 +179,17 @@ export async function startTwoDevices(passphrase: string, aliceOptions: Paramete
   await syncNow(alice);
   await syncNow(carol);
   return { provider, aliceDevice, carolDevice, alice, carol };
+}
+
+/** Rounds with the provider until a message containing `needle` is in the
+ * account's INBOX (read over IMAP); bounded by `timeoutMs`. */
+export async function awaitInInbox(device: TestDaemon, account: UnlockedAccount, needle: string, timeoutMs = 20_000): Promise<string> {
+  return eventually(
+    async () => {
+      await syncNow(account);
+      return (await inboxOverImap(device.daemon, account)).find((source) => source.includes(needle));
+    },
+    timeoutMs,
+    `a message with ${needle} in ${account.address}'s INBOX`,
+  );
 }

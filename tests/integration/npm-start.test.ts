@@ -76,6 +76,7 @@ describe.skipIf(skipReason)("npm start (bitmask-local)", () => {
       const user = setting(first.stdout, "Username");
       const token = setting(first.stdout, "Password");
       expect(setting(first.stdout, "Key")).toMatch(/^[0-9A-F]{40}$/);
+      expect(first.stdout).toContain("embedded, without Postfix");
       const mx = /MX 127\.0\.0\.1:(\d+)/.exec(first.stdout)![1]!;
       const webPort = ports[ports.indexOf("--web-port") + 1];
       expect(setting(first.stdout, "Web mail")).toBe(`http://127.0.0.1:${webPort}`);
