@@ -74,6 +74,15 @@ export type KeyListing = z.infer<typeof keyListing>;
  * the system does not trust its certificate, its CA (PEM). */
 const providerParams = { provider: z.url().optional(), providerCa: z.string().max(64 * 1024).optional() };
 
+export const providerCertificate = z.object({
+  /** SHA-256, colon-separated hex pairs, as browsers show it. */
+  fingerprint: z.string(),
+  pem: z.string(),
+  /** The system's CAs vouch for it (and its name): nothing to pin. */
+  trusted: z.boolean(),
+});
+export type ProviderCertificate = z.infer<typeof providerCertificate>;
+
 /** Every method: its params and its result. */
 export const controlMethods = {
   status: { params: z.object({}), result: daemonStatus },
@@ -99,6 +108,8 @@ export const controlMethods = {
     params: z.object({ address, passphrase, newPassphrase: passphrase }),
     result: z.object({ address }),
   },
+  /** The provider's TLS certificate, unverified, for the user to compare before pinning it. */
+  "provider.certificate": { params: z.object({ provider: z.url() }), result: providerCertificate },
   /** Stops the daemon cleanly (as SIGTERM does); answers with its pid, to wait for. */
   stop: { params: z.object({}), result: z.object({ pid: z.number().int() }) },
   /** From now on this connection also receives events. */

@@ -23,6 +23,7 @@ export const ADDON_METHODS = [
   "sync",
   "account.create",
   "account.login",
+  "provider.certificate",
 ] as const satisfies readonly ControlMethod[];
 export type AddonMethod = (typeof ADDON_METHODS)[number];
 

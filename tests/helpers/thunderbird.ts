@@ -87,6 +87,8 @@ export type ThunderbirdOptions = {
   marionettePort: number;
   /** An X display (":99") for a visible window; headless when left out. */
   display?: string;
+  /** More environment for Thunderbird (and so for the native host and a daemon it starts). */
+  env?: Record<string, string>;
 };
 
 /** A minimal Marionette client: length-prefixed JSON commands in chrome context. */
@@ -170,7 +172,7 @@ export class Thunderbird {
   ) {}
 
   static async start(options: ThunderbirdOptions): Promise<Thunderbird> {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: options.home, TMPDIR: options.tmp, MOZ_CRASHREPORTER_DISABLE: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: options.home, TMPDIR: options.tmp, MOZ_CRASHREPORTER_DISABLE: "1", ...options.env };
     // Everything XDG would point at the real home: the native host derives
     // the daemon's data folder from HOME when these are unset.
     for (const name of ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"]) delete env[name];
@@ -252,6 +254,55 @@ export class Thunderbird {
        if (error) throw new Error(error);
        return value;`,
       [pathSuffix, frameScript],
+    );
+  }
+
+  /** Opens one of the add-on's pages (popup.html, setup.html) in a tab of the main window. */
+  openAddonPage(page: string): Promise<void> {
+    return this.marionette.evaluate(
+      `const url = WebExtensionPolicy.getByID(args[0]).getURL(args[1]);
+       Services.wm.getMostRecentWindow("mail:3pane").document.getElementById("tabmail").openTab("contentTab", { url });`,
+      [ADDON_ID, page],
+    );
+  }
+
+  /** Closes every window showing one of the add-on's pages whose URL ends with `pathSuffix`. */
+  closeAddonWindows(pathSuffix: string): Promise<number> {
+    return this.marionette.evaluate(
+      `let closed = 0;
+       for (const win of Services.wm.getEnumerator(null)) {
+         const browsers = [...win.document.querySelectorAll("browser")];
+         if (win.document.documentElement.getAttribute("windowtype") === "mail:3pane") continue;
+         if (browsers.some((b) => (b.currentURI?.spec ?? "").startsWith("moz-extension:") && b.currentURI.spec.endsWith(args[0]))) {
+           win.close();
+           closed++;
+         }
+       }
+       return closed;`,
+      [pathSuffix],
+    );
+  }
+
+  /** Does what the Get Messages button does for the account's INBOX, with the main window's msgWindow (so failures may prompt). */
+  getNewMessages(address: string): Promise<void> {
+    return this.marionette.evaluate(
+      `const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+       const account = MailServices.accounts.accounts.find((a) => a.incomingServer?.type === "imap" && a.incomingServer.username === args[0]);
+       const inbox = account.incomingServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
+       inbox.getNewMessages(Services.wm.getMostRecentWindow("mail:3pane").msgWindow, null);`,
+      [address],
+    );
+  }
+
+  /** Subjects of the messages Thunderbird lists in the account's INBOX (null: no such account or INBOX yet). */
+  inboxSubjects(address: string): Promise<string[] | null> {
+    return this.marionette.evaluate(
+      `const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+       const account = MailServices.accounts.accounts.find((a) => a.incomingServer?.type === "imap" && a.incomingServer.username === args[0]);
+       const inbox = account?.incomingServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
+       if (!inbox) return null;
+       return [...inbox.msgDatabase.enumerateMessages()].map((header) => header.mime2DecodedSubject);`,
+      [address],
     );
   }
 
