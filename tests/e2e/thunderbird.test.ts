@@ -318,7 +318,8 @@ describe.skipIf(skipReason)("the setup page", () => {
       "/setup.html",
       `doc.querySelector("input[name=address]").value = args[0];
        doc.querySelector("input[name=passphrase]").value = args[1];
-       doc.querySelector("button[value=create]").click();
+       doc.querySelector("input[name=confirm]").value = args[1];
+       doc.getElementById("form").requestSubmit();
        return true;`,
       ["dora@localhost", "a passphrase typed in the setup page"],
     );
