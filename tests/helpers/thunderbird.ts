@@ -266,6 +266,26 @@ export class Thunderbird {
     );
   }
 
+  /** What "Add-ons and Themes > Install Add-on From File" does, without the confirmation click. */
+  installAddon(xpi: string): Promise<void> {
+    return this.marionette.evaluate(
+      `const { AddonManager } = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
+       const file = Cc["@mozilla.org/file/local;1"].createInstance(Ci.nsIFile);
+       file.initWithPath(args[0]);
+       const install = await AddonManager.getInstallForFile(file);
+       await install.install();`,
+      [xpi],
+    );
+  }
+
+  /** Whether Thunderbird's account hub (its first-run "Add Your Account" dialog, ESR 153) is open over the main window. */
+  accountHubOpen(): Promise<boolean> {
+    return this.marionette.evaluate(
+      `const win = Services.wm.getMostRecentWindow("mail:3pane");
+       return Boolean(win?.document.querySelector("account-hub-container")?.modal?.open);`,
+    );
+  }
+
   /** Closes every window showing one of the add-on's pages whose URL ends with `pathSuffix`. */
   closeAddonWindows(pathSuffix: string): Promise<number> {
     return this.marionette.evaluate(
