@@ -9,6 +9,7 @@ import browser from "webextension-polyfill";
 import type { AccountStatus, DaemonStatus } from "../shared/control-api";
 import { HostError, NativeHost } from "./native-host";
 import { STATUS_CHANGED, type PageReply, type PageRequest, type StatusView } from "./messages";
+import { describeMessageSecurity } from "./message-security";
 
 type ConfigureResult = { accountKey: string; created: boolean; tokenChanged: boolean };
 type BitmaskExperiment = {
@@ -190,6 +191,39 @@ async function answer(request: PageRequest): Promise<PageReply> {
     return { ok: false, error: error instanceof HostError ? error.message : String(error) };
   }
 }
+
+// Thunderbird's own message APIs (not in the Firefox typings).
+type DisplayedMessage = { id: number; folder?: { accountId: string } };
+type Thunderbird = {
+  messageDisplay: {
+    onMessagesDisplayed: { addListener(listener: (tab: { id: number }, displayed: { messages: DisplayedMessage[] }) => void): void };
+  };
+  messages: { getFull(id: number): Promise<{ headers: Record<string, string[]> }> };
+  accounts: { get(id: string): Promise<{ identities: { email: string }[] } | null> };
+  messageDisplayAction: { setLabel(details: { label: string; tabId: number }): Promise<void>; setTitle(details: { title: string; tabId: number }): Promise<void> };
+};
+const thunderbird = browser as unknown as Thunderbird;
+
+/** Shows, on the message's toolbar button, whether it arrived encrypted and who signed it. */
+async function showMessageSecurity(tabId: number, message: DisplayedMessage): Promise<void> {
+  const { headers } = await thunderbird.messages.getFull(message.id);
+  const account = message.folder ? await thunderbird.accounts.get(message.folder.accountId) : null;
+  const address = account?.identities[0]?.email;
+  // The key list says at which level the signer's key is trusted; an account
+  // that is not ours (or a locked one) has none, and the text says so.
+  const keys = address && connected ? await host.request("keys.list", { address }).catch(() => []) : [];
+  const text = describeMessageSecurity(headers, keys);
+  await thunderbird.messageDisplayAction.setLabel({ label: text, tabId });
+  await thunderbird.messageDisplayAction.setTitle({ title: `Bitmask Mail: ${text}`, tabId });
+}
+
+// (Manifest V3: the list form; one message shown is the case that has a header to annotate.)
+thunderbird.messageDisplay.onMessagesDisplayed.addListener((tab, displayed) => {
+  const [message] = displayed.messages;
+  if (displayed.messages.length === 1 && message) {
+    showMessageSecurity(tab.id, message).catch((error: Error) => console.error("bitmask: message security:", error));
+  }
+});
 
 browser.runtime.onMessage.addListener((message: unknown) => {
   const request = message as PageRequest;

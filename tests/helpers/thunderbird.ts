@@ -314,6 +314,32 @@ export class Thunderbird {
     );
   }
 
+  /** Shows the message with `subject` from the account's folder with `flag`
+   * (a nsMsgFolderFlags name: "Inbox", "SentMail") in the main window, as a click does. */
+  displayMessage(address: string, flag: string, subject: string): Promise<boolean> {
+    return this.marionette.evaluate(
+      `const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+       const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
+       const account = MailServices.accounts.accounts.find((a) => a.incomingServer?.type === "imap" && a.incomingServer.username === args[0]);
+       const folder = account?.incomingServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags[args[1]]);
+       const header = folder && [...folder.msgDatabase.enumerateMessages()].find((h) => h.mime2DecodedSubject === args[2]);
+       if (!header) return false;
+       MailUtils.displayMessageInFolderTab(header);
+       return true;`,
+      [address, flag, subject],
+    );
+  }
+
+  /** The label of our add-on's button over the displayed message (null while there is none). */
+  messageDisplayActionLabel(): Promise<string | null> {
+    return this.marionette.evaluate(
+      `const about3Pane = Services.wm.getMostRecentWindow("mail:3pane").document.getElementById("tabmail").currentAbout3Pane;
+       const doc = about3Pane?.messageBrowser?.contentDocument;
+       const button = doc?.querySelector('[id$="-messageDisplayAction-toolbarbutton"]');
+       return button?.getAttribute("label") ?? null;`,
+    );
+  }
+
   /** Subjects of the messages Thunderbird lists in the account's INBOX (null: no such account or INBOX yet). */
   inboxSubjects(address: string): Promise<string[] | null> {
     return this.marionette.evaluate(
