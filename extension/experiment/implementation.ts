@@ -11,6 +11,7 @@
 // `imap://HOST` and `smtp://HOST` (origin and realm), never in prefs.js.
 
 import { LOCKED_LOGIN_TEXT } from "../../shared/locked-login";
+import { ACCOUNT_HUB_CHECK_MS, ACCOUNT_HUB_WATCH_MS } from "../limits";
 
 // The XPCOM surface used here, typed loosely: these objects come from C++
 // and JS modules whose exact shape varies by ESR.
@@ -99,6 +100,7 @@ type FeedbackListener = { onAlert(message: string, uri: { host: string; username
 /** The 3-pane window's parts this touches: the account hub (a <dialog>, ESR 153) and tabs (ESR 140's account setup tab). */
 type MailWindow = {
   postMessage(message: string, origin: string): void;
+  setTimeout(callback: () => void, ms: number): number;
   document: { querySelector(selector: string): { modal?: { open: boolean; close(): void } } | null; getElementById(id: string): TabMail | null };
 };
 type TabMail = { tabInfo: { mode: { name: string } }[]; closeTab(tab: unknown): void };
@@ -275,14 +277,20 @@ async function configureAccount(config: AccountConfig): Promise<ConfigureResult>
 
 /** Thunderbird's first-run account hub (ESR 153) or account setup tab (140)
  * was opened because there was no account; there is one now. Tells the
- * window so, as its own wizard does, which brings up the folder pane. */
+ * window so, as its own wizard does (which brings up the folder pane), and
+ * closes the hub, also if it opens a moment later (see ACCOUNT_HUB_WATCH_MS). */
 function dismissAccountSetup(): void {
   for (const win of Services.wm.getEnumerator("mail:3pane")) {
     win.postMessage("account-created-in-backend", "*");
-    const hub = win.document.querySelector("account-hub-container")?.modal;
-    if (hub?.open) hub.close();
-    const tabmail = win.document.getElementById("tabmail");
-    for (const tab of tabmail?.tabInfo ?? []) if (tab.mode.name === "accountSetup") tabmail!.closeTab(tab);
+    const until = Date.now() + ACCOUNT_HUB_WATCH_MS;
+    const check = () => {
+      const hub = win.document.querySelector("account-hub-container")?.modal;
+      if (hub?.open) hub.close();
+      const tabmail = win.document.getElementById("tabmail");
+      for (const tab of tabmail?.tabInfo ?? []) if (tab.mode.name === "accountSetup") tabmail!.closeTab(tab);
+      if (Date.now() < until) win.setTimeout(check, ACCOUNT_HUB_CHECK_MS);
+    };
+    check();
   }
 }
 
