@@ -16,7 +16,7 @@ import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../native-host/cli/exit-codes";
 import { runTool, type ToolRun } from "../helpers/tools";
-import { createProfile, freePort, requireThunderbird, Thunderbird, thunderbirdVersion } from "../helpers/thunderbird";
+import { createProfile, freePort, requireThunderbird, Thunderbird, thunderbirdVersion, waitFor } from "../helpers/thunderbird";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -27,15 +27,6 @@ const STEP_DEADLINE_MS = 60_000;
 
 const skipReason = requireThunderbird("the daemon life-cycle test in Thunderbird");
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 let root = "";
 let home = "";

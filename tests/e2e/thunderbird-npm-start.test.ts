@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProfile, freePort, requireXvfbTools, startXvfb, Thunderbird, thunderbirdVersion } from "../helpers/thunderbird";
+import { createProfile, freePort, requireXvfbTools, startXvfb, Thunderbird, thunderbirdVersion, waitFor } from "../helpers/thunderbird";
 import { requireTool } from "../helpers/tools";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -26,15 +26,6 @@ const skipReason =
   requireXvfbTools("the npm start walk-through in Thunderbird") ??
   requireTool([{ name: "swaks", install: "apt-get install swaks" }, { name: "openssl", install: "apt-get install openssl" }], "npm start");
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 let root = "";
 let home = "";

@@ -9,21 +9,12 @@ import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../../native-host/daemon/daemon";
-import { createProfile, freePort, requireXvfbTools, startXvfb, Thunderbird } from "../helpers/thunderbird";
+import { createProfile, freePort, requireXvfbTools, startXvfb, Thunderbird, waitFor } from "../helpers/thunderbird";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const ARTIFACTS = path.join(ROOT, "tests", "artifacts");
 const skipReason = requireXvfbTools("the add-on page screenshots");
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 let root = "";
 let daemon: Daemon | undefined;

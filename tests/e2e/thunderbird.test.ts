@@ -42,6 +42,7 @@ import {
   startXvfb,
   Thunderbird,
   thunderbirdVersion,
+  waitFor,
 } from "../helpers/thunderbird";
 import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 
@@ -54,15 +55,6 @@ const SETUP_DEADLINE_MS = 60_000;
 const skipReason = requireThunderbird("the Thunderbird end-to-end test");
 const skipVisible = skipReason ?? requireXvfbTools("the popup screenshot test");
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 type ScenarioOptions = {
   /** Whether the daemon has the account before Thunderbird starts (default yes). */

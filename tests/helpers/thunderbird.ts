@@ -41,6 +41,17 @@ export function thunderbirdVersion(): string {
   return spawnSync(THUNDERBIRD_BINARY, ["--version"], { encoding: "utf8" }).stdout.trim();
 }
 
+/** Polls `probe` (bounded) until it answers something truthy, and returns that. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
