@@ -17,7 +17,9 @@ export type PageRequest =
   | ({ type: "login"; address: string; passphrase: string } & ProviderChoice)
   | { type: "sync"; address: string }
   /** The provider's TLS certificate, for the user to compare and pin. */
-  | { type: "certificate"; provider: string };
+  | { type: "certificate"; provider: string }
+  /** A one-time log-in link to the daemon's web reader, opened in the system's browser. */
+  | { type: "open-web-mail"; address: string };
 
 /** What the pages show: whether the daemon answers (and if not, why and
  * when the next try is), and its status. */

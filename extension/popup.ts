@@ -30,6 +30,12 @@ const ACCOUNT_ACTIONS: ((account: AccountStatus, report: (text: string) => void)
       report("Syncing…");
       void ask({ type: "sync", address: account.address }).then((reply) => report(reply.ok ? "Synced." : `Sync failed: ${reply.error}`));
     }),
+  (account, report) =>
+    button("Open web mail", () => {
+      void ask({ type: "open-web-mail", address: account.address }).then((reply) => {
+        if (!reply.ok) report(reply.error);
+      });
+    }),
 ];
 
 function renderAccount(account: AccountStatus): HTMLElement {

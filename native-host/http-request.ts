@@ -50,6 +50,17 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
   const destination = options.connectTo ? options.connectTo(target.hostname) : requested;
   if (!destination) return Promise.reject(new HttpUnreachableError(url, "ENOTFOUND", `host ${target.hostname} not found`));
 
+  return exchange(url, target, destination, secure, options, false);
+}
+
+function exchange(
+  url: string,
+  target: URL,
+  destination: { host: string; port: number },
+  secure: boolean,
+  options: HttpRequestOptions,
+  retried: boolean,
+): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request({
       method: options.method ?? "GET",
@@ -66,6 +77,13 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
     // "on", not "once": an aborted request may report more than one error,
     // and an error without a listener would crash the daemon.
     request.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed just as we sent on it
+      // (its idle timeout, or ours while this process was busy): the server
+      // read nothing, so sending once more on a fresh one is safe.
+      if (request.reusedSocket && error.code === "ECONNRESET" && !retried) {
+        exchange(url, target, destination, secure, options, true).then(resolve, reject);
+        return;
+      }
       const timedOut = error.name === "AbortError";
       reject(new HttpUnreachableError(url, timedOut ? "ETIMEDOUT" : error.code, timedOut ? `no answer within ${options.timeoutMs} ms` : error.message));
     });

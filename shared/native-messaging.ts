@@ -24,6 +24,7 @@ export const ADDON_METHODS = [
   "account.create",
   "account.login",
   "provider.certificate",
+  "web.open_link",
 ] as const satisfies readonly ControlMethod[];
 export type AddonMethod = (typeof ADDON_METHODS)[number];
 

@@ -35,6 +35,8 @@ import { type ProviderEndpoint, srpSecretFor } from "../sync/provider-client";
 import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
+import { watchMailChanges } from "./mail-changes";
+import { WebServer } from "../web/server";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
 
@@ -50,6 +52,8 @@ export type DaemonOptions = {
   /** The control socket; default `<dataDir>/bitmaskd.sock`, null for none. */
   socketPath?: string | null;
   services?: DaemonServices;
+  /** The web reader on 127.0.0.1 (port 0: any free one); none when left out. */
+  web?: { port: number; pagesDir: string };
   log: Logger;
 };
 
@@ -60,6 +64,13 @@ export class PortInUseError extends Error {
   ) {
     super(`${service} port ${port} on 127.0.0.1 is already in use (is another bitmaskd running?)`);
     this.name = "PortInUseError";
+  }
+}
+
+export class WebReaderOffError extends Error {
+  constructor() {
+    super("the web reader is not running in this daemon (turned off, or its port was taken: see its log)");
+    this.name = "WebReaderOffError";
   }
 }
 
@@ -118,6 +129,7 @@ export class UnlockedAccount {
     };
     const inbox = mail.requireMailbox("INBOX");
     for (const name of ["new", "changed", "expunged"] as const) inbox.events.on(name, () => this.statusChanged());
+    watchMailChanges(address, mail, (event) => daemon.emitEvent(event));
   }
 
   get tokens(): MailTokens {
@@ -189,6 +201,7 @@ export class Daemon {
   private readonly imap: ImapServer;
   private smtp: ListeningService | null = null;
   private control: ControlServer | null = null;
+  private web: WebServer | null = null;
 
   private constructor(readonly options: DaemonOptions) {
     this.imap = new ImapServer({
@@ -246,6 +259,32 @@ export class Daemon {
       );
       this.smtpPort = this.smtp.port;
     }
+    if (options.web) {
+      const { port, pagesDir } = options.web;
+      this.web = await listenOrWarn(options.log, "web reader", port, () =>
+        WebServer.listen({
+          port,
+          pagesDir,
+          handlers: controlHandlers(this),
+          subscribe: (listener) => {
+            this.events.on("control", listener);
+            return () => this.events.off("control", listener);
+          },
+        }),
+      );
+    }
+  }
+
+  /** The web reader's address, or null when it does not run. */
+  get webOrigin(): string | null {
+    return this.web?.origin ?? null;
+  }
+
+  /** A one-time log-in link to the web reader for an unlocked account. */
+  webLoginLink(address?: string): { address: string; url: string } {
+    if (!this.web) throw new WebReaderOffError();
+    const account = this.account(address);
+    return { address: account.address, url: this.web.loginLink(account.address) };
   }
 
   /** Both local servers log in through here: the named account must be
@@ -367,7 +406,10 @@ export class Daemon {
 
   setOffline(offline: boolean): void {
     this.offline = offline;
-    for (const account of this.accounts.values()) this.emitEvent({ event: "status-changed", address: account.address });
+    for (const account of this.accounts.values()) {
+      account.sync?.setOffline?.(offline);
+      this.emitEvent({ event: "status-changed", address: account.address });
+    }
   }
 
   status(): DaemonStatus {
@@ -398,8 +440,21 @@ export class Daemon {
     await this.imap.close().catch(() => undefined);
     await this.smtp?.close();
     this.smtp = null;
+    await this.web?.close();
+    this.web = null;
     for (const account of this.accounts.values()) await account.stop();
     this.accounts.clear();
+  }
+}
+
+/** For what mail does not need (the web reader): a taken port is a warning, not a failure. */
+async function listenOrWarn<T>(log: Logger, service: string, port: number, listen: () => Promise<T>): Promise<T | null> {
+  try {
+    return await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    log.warn(`${service} not started: port ${port} on 127.0.0.1 is already in use`);
+    return null;
   }
 }
 

@@ -16,6 +16,8 @@ import { NoPassphraseError, readPassphrase } from "../cli/passphrase";
 import { DaemonAlreadyRunningError } from "../control/server";
 import { DEFAULT_IMAP_PORT } from "../imap/server";
 import { DEFAULT_SMTP_PORT } from "../smtp/gateway";
+import { LOGIN_LINK_TTL_MS } from "../web/limits";
+import { DEFAULT_WEB_PORT, pagesBesideProgram } from "../web/server";
 import { WrongPassphraseError } from "../store/secrets";
 import type { AccountStatus } from "../../shared/control-api";
 import { ControlClient, ControlRequestError, DaemonNotRunningError } from "../control/client";
@@ -34,6 +36,7 @@ type Options = {
   address: string;
   imapPort: number;
   smtpPort: number;
+  webPort: number;
   providerPort: number;
   mxPort: number;
   submissionPort: number;
@@ -72,6 +75,7 @@ async function attachOrStart(options: Options, log: pino.Logger): Promise<{ clie
     dataDir: options.dataDir,
     imapPort: options.imapPort,
     smtpPort: options.smtpPort,
+    web: { port: options.webPort, pagesDir: pagesBesideProgram() },
     services: fullServices(),
     log: log.child({ program: "bitmaskd" }),
   });
@@ -101,11 +105,35 @@ async function keyFingerprint(client: ControlClient, address: string): Promise<s
   }
 }
 
-function howToConnect(account: AccountStatus, provider: RunningProvider, options: Options, token: string, fingerprint: string, attachedTo: number | null): string {
+/** How to run bitmaskctl on this data folder. */
+function bitmaskctl(options: Options): string {
+  return `node dist/bitmaskctl.js${options.dataDir === defaultDataDir() ? "" : ` --data-dir ${options.dataDir}`}`;
+}
+
+/** The reader's address and a log-in link (it works once, for a few minutes). */
+async function webMail(client: ControlClient, address: string, ctl: string): Promise<string> {
+  try {
+    const { url } = await client.request("web.open_link", { address });
+    return `${new URL(url).origin}\n          log in (once, within ${LOGIN_LINK_TTL_MS / 60_000} minutes): ${url}\n          a new link: ${ctl} web open`;
+  } catch (error) {
+    if (error instanceof ControlRequestError && error.code === "unavailable") return `not running (${error.message})`;
+    throw error;
+  }
+}
+
+function howToConnect(
+  account: AccountStatus,
+  provider: RunningProvider,
+  options: Options,
+  token: string,
+  fingerprint: string,
+  attachedTo: number | null,
+  web: string,
+): string {
   const user = account.address;
   const smtpPort = account.smtp?.port ?? options.smtpPort;
   const imapUrl = `imap://${encodeURIComponent(user)}@127.0.0.1:${account.imap.port}/INBOX`;
-  const ctl = `node dist/bitmaskctl.js${options.dataDir === defaultDataDir() ? "" : ` --data-dir ${options.dataDir}`}`;
+  const ctl = bitmaskctl(options);
   const daemonLine =
     attachedTo === null
       ? "Ctrl-C stops it."
@@ -120,6 +148,8 @@ IMAP      127.0.0.1:${account.imap.port}   no TLS (loopback only), normal passwo
 SMTP      127.0.0.1:${smtpPort}   no TLS (loopback only), normal password
 Username  ${user}
 Password  ${token}   (the mail token; \`${ctl} mail get_token\`)
+
+Web mail  ${web}
 
 Thunderbird, with the add-on (it makes the account itself, no typing):
   npm run package         # builds dist/bitmask-mail.xpi
@@ -144,6 +174,7 @@ const program = new Command()
   .addOption(new Option("--address <address>", "the account").default(`alice@${DOMAIN}`))
   .addOption(new Option("--imap-port <port>", "local IMAP port").default(DEFAULT_IMAP_PORT).argParser(portNumber))
   .addOption(new Option("--smtp-port <port>", "local SMTP port").default(DEFAULT_SMTP_PORT).argParser(portNumber))
+  .addOption(new Option("--web-port <port>", "the web reader's port").default(DEFAULT_WEB_PORT).argParser(portNumber))
   .addOption(new Option("--provider-port <port>", "the provider's HTTPS API port").default(1985).argParser(portNumber))
   .addOption(new Option("--mx-port <port>", "the provider's MX port").default(2025).argParser(portNumber))
   .addOption(new Option("--submission-port <port>", "the provider's submission port").default(2587).argParser(portNumber))
@@ -180,7 +211,8 @@ const program = new Command()
       const account = await openAccount(client, provider, tls.cert, address);
       const { token } = await client.request("mail.get_token", { address });
       const attachedTo = daemon.own ? null : (await client.request("status", {})).pid;
-      console.log(howToConnect(account, provider, options, token, await keyFingerprint(client, address), attachedTo));
+      const web = await webMail(client, address, bitmaskctl(options));
+      console.log(howToConnect(account, provider, options, token, await keyFingerprint(client, address), attachedTo, web));
       // An attached daemon may be stopped under us: then there is nothing left to serve.
       client.onClose(requestStop);
       await stopRequested;

@@ -183,7 +183,11 @@ export class ImapSession {
     this.state = selected ? "selected" : this.account ? "authenticated" : "not-authenticated";
   }
 
+  /** After BYE nothing but the tagged OK: pending EXISTS, EXPUNGE and FETCH
+   * notices of the selected mailbox are dropped with it (RFC 3501 7.1.5:
+   * BYE says the server "is about to close the connection"). */
   logout(): void {
+    this.select(null);
     this.state = "logout";
   }
 
@@ -236,6 +240,8 @@ export class ImapSession {
       return;
     }
     const command = parsed.command;
+    // A keyword another session set since the last command is told before this command's FETCH shows it.
+    this.selected?.announceNewKeywords((line) => this.untagged(line));
     const completion = await this.run(command);
     if (this.selected) this.selected.flush((line) => this.untagged(line), !this.forbidsExpunge(command));
     const code = completion.code ? `[${completion.code}] ` : "";

@@ -40,7 +40,7 @@ let thunderbird: Thunderbird | undefined;
 
 /** The user's environment: HOME in the temp folder; the daemon picks free ports. */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, BITMASK_IMAP_PORT: ports.imap, BITMASK_SMTP_PORT: ports.smtp, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, BITMASK_IMAP_PORT: ports.imap, BITMASK_SMTP_PORT: ports.smtp, BITMASK_WEB_PORT: "0", ...extra };
   for (const name of ["XDG_DATA_HOME", "BITMASK_PASSPHRASE"]) if (!(name in extra)) delete env[name];
   return env;
 }
@@ -56,7 +56,7 @@ async function status(): Promise<Status | null> {
 }
 
 function startThunderbird(): Promise<Thunderbird> {
-  return Thunderbird.start({ profile, home, tmp, marionettePort, env: { BITMASK_IMAP_PORT: ports.imap, BITMASK_SMTP_PORT: ports.smtp } });
+  return Thunderbird.start({ profile, home, tmp, marionettePort, env: { BITMASK_IMAP_PORT: ports.imap, BITMASK_SMTP_PORT: ports.smtp, BITMASK_WEB_PORT: "0" } });
 }
 
 async function dialogs(): Promise<string[]> {

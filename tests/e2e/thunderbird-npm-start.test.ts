@@ -43,7 +43,7 @@ function userEnv(): NodeJS.ProcessEnv {
 /** `npm start`, on free ports (its usual ones may be taken on a test machine); resolves with what it printed. */
 async function startNpmStart(): Promise<string> {
   const ports: string[] = [];
-  for (const name of ["--imap-port", "--smtp-port", "--provider-port", "--mx-port", "--submission-port"]) ports.push(name, String(await freePort()));
+  for (const name of ["--imap-port", "--smtp-port", "--web-port", "--provider-port", "--mx-port", "--submission-port"]) ports.push(name, String(await freePort()));
   execFileSync(process.execPath, [path.join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "pipe" });
   npmStart = spawn(process.execPath, [path.join(ROOT, "dist", "bitmask-local.js"), ...ports], { cwd: ROOT, env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
