@@ -60,3 +60,7 @@ export const STORE_BUSY_TIMEOUT_MS = 2000;
 /** `bitmaskctl stop` waits this long for the daemon's process to end: closing
  * an account finishes its sync round's transaction, seconds at most. */
 export const DAEMON_STOP_WAIT_MS = 30_000;
+
+/** Fetching a provider's certificate for the setup page: a TLS handshake,
+ * well under a second on any working link; the page waits no longer. */
+export const PROVIDER_CERTIFICATE_TIMEOUT_MS = 10_000;

@@ -10,6 +10,8 @@ import { WrongProviderError } from "../sync/provider-link";
 import { ProviderUnavailableError } from "../sync/transport";
 import { AccountLockedError, NoSuchAccountError, WebReaderOffError, type Daemon } from "./daemon";
 import { mailHandlers } from "./mail-handlers";
+import { checkProviderUrl, InsecureProviderError } from "../../shared/provider-url";
+import { fetchProviderCertificate } from "./provider-certificate";
 
 /** Runs `work`, translating the daemon's own errors into coded failures. */
 async function coded<T>(work: () => T | Promise<T>): Promise<T> {
@@ -18,6 +20,7 @@ async function coded<T>(work: () => T | Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof ControlFailure) throw error;
     const message = (error as Error).message;
+    if (error instanceof InsecureProviderError) throw new ControlFailure("bad-request", message);
     if (error instanceof AccountLockedError) throw new ControlFailure("locked", message);
     if (error instanceof NoSuchAccountError || error instanceof NoAccountError) throw new ControlFailure("no-account", message);
     if (error instanceof AccountExistsError) throw new ControlFailure("exists", message);
@@ -34,7 +37,9 @@ function unavailable(what: string): never {
 }
 
 function endpoint(url: string | undefined, ca: string | undefined): ProviderEndpoint | undefined {
-  return url === undefined ? undefined : { url, ca };
+  if (url === undefined) return undefined;
+  checkProviderUrl(url);
+  return { url, ca };
 }
 
 /** Every handler of `handlers` with the daemon's errors coded. */
@@ -76,6 +81,7 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
         if (daemon.offline) throw new ControlFailure("unavailable", "the daemon is offline: `bitmaskctl offline off` first");
         return sync.syncNow((done, total) => daemon.emitEvent({ event: "sync-progress", address: account.address, done, total }));
       }),
+    "provider.certificate": ({ provider }) => coded(() => fetchProviderCertificate(provider)),
     stop: () => {
       daemon.requestStop();
       return { pid: process.pid };
