@@ -65,6 +65,10 @@ export const PROVIDER_API_VERSION = 1;
 /** Most documents a push may carry, and a changes response may return. */
 export const MAX_DOCS_PER_REQUEST = 1000;
 
+/** A provider's push body limit unless it is configured otherwise: clients
+ * batch their pushes under it, and smaller after a 413. */
+export const MAX_PUSH_BYTES = 64 * 1024 * 1024;
+
 const hex = z.string().regex(/^[0-9a-f]+$/, "not lowercase hex");
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/, "not base64url");
 

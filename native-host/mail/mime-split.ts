@@ -59,13 +59,19 @@ export function joinMessage(root: MimeNode, leaf: (hash: string) => Uint8Array):
   return Buffer.concat([...joinChunks(root, leaf)]);
 }
 
+export type LeafBody = Extract<MimeNode["body"], { kind: "leaf" }>;
+
 /** Every leaf of the tree, in order. */
-export function leafHashes(node: MimeNode, out: string[] = []): string[] {
+export function leafBodies(node: MimeNode, out: LeafBody[] = []): LeafBody[] {
   const body = node.body;
-  if (body.kind === "leaf") out.push(body.hash);
-  else if (body.kind === "message") leafHashes(body.node, out);
-  else for (const part of body.parts) leafHashes(part.node, out);
+  if (body.kind === "leaf") out.push(body);
+  else if (body.kind === "message") leafBodies(body.node, out);
+  else for (const part of body.parts) leafBodies(part.node, out);
   return out;
+}
+
+export function leafHashes(node: MimeNode): string[] {
+  return leafBodies(node).map((leaf) => leaf.hash);
 }
 
 /** `defaultType` is the Content-Type a part has when it names none: text/plain,

@@ -21,7 +21,7 @@ import {
 import { srpLogin, srpRegistration } from "../../shared/srp";
 import { HttpUnreachableError, httpRequest } from "../http-request";
 import { SCRYPT_COST } from "../store/secrets";
-import { ProviderUnavailableError, type PulledPage, type PushedDoc, type PushResult, type SyncTransport } from "./transport";
+import { ProviderUnavailableError, PushTooLargeError, type PulledPage, type PushedDoc, type PushResult, type SyncTransport } from "./transport";
 
 /** One API call waits at most this long: a sync page of 16 MiB on a slow line fits. */
 const PROVIDER_REQUEST_TIMEOUT_MS = 120_000;
@@ -184,8 +184,13 @@ export class ProviderSession implements SyncTransport {
     return this.authorized("GET", `/sync/changes?since=${since}&limit=${limit}`, changesResponse, undefined, MAX_SYNC_RESPONSE_BYTES);
   }
 
-  push(docs: PushedDoc[]): Promise<PushResult> {
-    return this.authorized("POST", "/sync/push", pushResponse, { docs });
+  async push(docs: PushedDoc[]): Promise<PushResult> {
+    try {
+      return await this.authorized("POST", "/sync/push", pushResponse, { docs });
+    } catch (error) {
+      if (error instanceof ProviderRefusedError && error.status === 413) throw new PushTooLargeError(error.message);
+      throw error;
+    }
   }
 
   /** The secrets blob, or null when none was stored. */
