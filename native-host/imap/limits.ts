@@ -67,10 +67,22 @@ export const OUTPUT_FLUSH_BYTES = 64 * KiB;
  * at least 30 minutes. */
 export const AUTOLOGOUT_AUTHENTICATED_MS = 30 * MINUTE_MS;
 
-/** Idle time before logout when not yet authenticated: clients log in right
- * after the greeting; two minutes leaves room for a primary-password prompt
- * in Thunderbird while not letting idle unauthenticated sockets pile up. */
-export const AUTOLOGOUT_NOT_AUTHENTICATED_MS = 2 * MINUTE_MS;
+/** Time from connecting to logging in, however busy the connection keeps
+ * itself (a NOOP does not extend it): clients log in right after the
+ * greeting; a minute leaves room for a primary-password prompt in
+ * Thunderbird while idle unauthenticated sockets cannot pile up. */
+export const AUTOLOGOUT_NOT_AUTHENTICATED_MS = 1 * MINUTE_MS;
+
+/** Connections not yet logged in, at most: Thunderbird opens up to five per
+ * account and logs each in at once. A new one past this drops the oldest
+ * (as Dovecot's login processes do), so another local process holding idle
+ * connections can neither lock the user out nor use up file descriptors. */
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 16;
+
+/** Logged-in sessions per account, at most: Thunderbird keeps five cached
+ * connections, other clients (mbsync, a phone bridge) a few more; past
+ * this a login is refused with NO [LIMIT]. */
+export const MAX_SESSIONS_PER_ACCOUNT = 20;
 
 /** Longest IDLE before the server ends the session: RFC 2177 tells clients to
  * re-issue IDLE at least every 29 minutes, so a server must allow 30 minutes

@@ -66,6 +66,7 @@ export class ImapSession {
   /** Response bytes written but not yet handed to the socket (see write()). */
   private output: Buffer[] = [];
   private outputBytes = 0;
+  private readonly connectedAt = Date.now();
   private flushQueued = false;
 
   constructor(
@@ -276,7 +277,9 @@ export class ImapSession {
 
   private armAutologout(ms?: number): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    const timeout = ms ?? (this.state === "not-authenticated" ? this.timeouts.notAuthenticatedMs : this.timeouts.authenticatedMs);
+    // Before login the time counts from the connection, whatever the client sends.
+    const loginDeadline = this.connectedAt + this.timeouts.notAuthenticatedMs - Date.now();
+    const timeout = ms ?? (this.state === "not-authenticated" ? Math.max(0, loginDeadline) : this.timeouts.authenticatedMs);
     this.idleTimer = setTimeout(() => {
       this.write("* BYE autologout: idle for too long\r\n");
       this.endSocket();
