@@ -88,3 +88,14 @@ export const MAX_SESSIONS_PER_ACCOUNT = 20;
  * re-issue IDLE at least every 29 minutes, so a server must allow 30 minutes
  * (the RFC 3501 autologout floor) before treating the client as gone. */
 export const IDLE_MAX_MS = 30 * MINUTE_MS;
+
+/** Output waiting in a session's socket past which a long command stops
+ * producing until the client reads (backpressure): a client that stops
+ * reading in the middle of FETCH 1:* BODY[] then costs about this much
+ * memory, not the whole mailbox. */
+export const OUTPUT_BACKLOG_BYTES = 1 * MiB;
+
+/** Output a session may hold for a client that does not read, at most:
+ * one whole message (APPEND_LIMIT_BYTES) and a backlog's worth above it.
+ * Past this the session ends rather than grow the daemon. */
+export const MAX_BUFFERED_OUTPUT_BYTES = APPEND_LIMIT_BYTES + 4 * MiB;
