@@ -93,11 +93,9 @@ export class ProviderClient {
   }
 
   async logIn(username: string, srpSecret: string): Promise<ProviderLogin> {
-    const srp = srpLogin(username, srpSecret);
     try {
-      const start = await this.call("POST", "/login/start", loginStartResponse, { json: { username, A: srp.A } });
-      const proof = await srp.answer(start.salt, start.B);
-      const finish = await this.call("POST", "/login/finish", loginFinishResponse, { json: { loginId: start.loginId, M1: proof.M1 } });
+      const { loginId, M1, proof } = await this.prove(username, srpSecret);
+      const finish = await this.call("POST", "/login/finish", loginFinishResponse, { json: { loginId, M1 } });
       // An impostor that answered with some token must not get our mail.
       await proof.verifyServer(finish.M2);
       return { token: finish.token, expiresAt: finish.expiresAt, address: finish.address };
@@ -105,6 +103,15 @@ export class ProviderClient {
       if (error instanceof ProviderRefusedError && (error.status === 401 || error.status === 404)) throw new LoginRefusedError(username);
       throw error;
     }
+  }
+
+  /** The first half of an SRP log-in: a log-in id and the proof M1 that
+   * /login/finish (or a passphrase change) checks. */
+  async prove(username: string, srpSecret: string) {
+    const srp = srpLogin(username, srpSecret);
+    const start = await this.call("POST", "/login/start", loginStartResponse, { json: { username, A: srp.A } });
+    const proof = await srp.answer(start.salt, start.B);
+    return { loginId: start.loginId, M1: proof.M1, proof };
   }
 
   /** One request; the answer checked against `schema` (undefined for 204). */
@@ -207,11 +214,17 @@ export class ProviderSession implements SyncTransport {
     await this.authorized("PUT", "/secrets", null, { blob });
   }
 
-  /** New SRP credentials and the blob wrapped under the new passphrase, in one request. */
+  /** New SRP credentials and the blob wrapped under the new passphrase, in
+   * one request proving the current passphrase. The provider ends every
+   * session of the account: the next call logs in with the new one. */
   async changePassphrase(newSrpSecret: string, blob: string): Promise<void> {
-    const registration = await srpRegistration(this.credential().username, newSrpSecret);
-    await this.authorized("PUT", "/passphrase", null, { ...registration, blob });
+    const { username, srpSecret } = this.credential();
+    const registration = await srpRegistration(username, newSrpSecret);
+    const { loginId, M1 } = await this.client.prove(username, srpSecret);
+    await this.authorized("PUT", "/passphrase", null, { ...registration, blob, proof: { loginId, M1 } });
+    this.login = null;
   }
+
 
   incoming(limit: number): Promise<IncomingResponse> {
     return this.authorized("GET", `/incoming?limit=${limit}`, incomingResponse, undefined, MAX_INCOMING_RESPONSE_BYTES);

@@ -32,7 +32,13 @@ export type HttpContext = {
 export type RouteRequest = { req: IncomingMessage; res: ServerResponse; url: URL; match: RegExpExecArray };
 
 type PublicRoute = { method: string; path: RegExp; auth?: false; handle(request: RouteRequest): Promise<void> };
-type AuthenticatedRoute = { method: string; path: RegExp; auth: true; handle(request: RouteRequest & { user: User }): Promise<void> };
+type AuthenticatedRoute = {
+  method: string;
+  path: RegExp;
+  auth: true;
+  /** `token`: the session token the request came with. */
+  handle(request: RouteRequest & { user: User; token: string }): Promise<void>;
+};
 export type Route = PublicRoute | AuthenticatedRoute;
 
 export function createRequestHandler(context: HttpContext, routes: readonly Route[]) {
@@ -51,7 +57,7 @@ export function createRequestHandler(context: HttpContext, routes: readonly Rout
     try {
       if (!route || !match) throw new HttpError(404, "no such endpoint");
       if (route.auth) {
-        await route.handle({ req, res, url, match, user: authenticate(context, req) });
+        await route.handle({ req, res, url, match, ...authenticate(context, req) });
       } else {
         await route.handle({ req, res, url, match });
       }
@@ -66,11 +72,11 @@ export function createRequestHandler(context: HttpContext, routes: readonly Rout
   };
 }
 
-function authenticate(context: HttpContext, req: IncomingMessage): User {
+function authenticate(context: HttpContext, req: IncomingMessage): { user: User; token: string } {
   const token = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(req.headers.authorization ?? "")?.[1];
   const user = token === undefined ? undefined : context.accounts.userForToken(token, context.clock.now());
-  if (!user) throw new HttpError(401, "missing, unknown or expired token");
-  return user;
+  if (!user || token === undefined) throw new HttpError(401, "missing, unknown or expired token");
+  return { user, token };
 }
 
 function replyWithError(context: HttpContext, res: ServerResponse, error: unknown): void {
