@@ -99,3 +99,8 @@ export const OUTPUT_BACKLOG_BYTES = 1 * MiB;
  * one whole message (APPEND_LIMIT_BYTES) and a backlog's worth above it.
  * Past this the session ends rather than grow the daemon. */
 export const MAX_BUFFERED_OUTPUT_BYTES = APPEND_LIMIT_BYTES + 4 * MiB;
+
+/** Deepest nesting of SEARCH keys (NOT, OR, parentheses): real searches nest
+ * a handful of levels; the evaluator recurses once per level, so 9,000
+ * nested NOTs once overflowed the stack. */
+export const MAX_SEARCH_DEPTH = 64;
