@@ -78,6 +78,15 @@ function providerDocs(provider: TlsProvider): { largest: number; generation: num
   }
 }
 
+/** A provider taking pushes up to `maxPushBytes`, and alice signed up there from a daemon, synced once. */
+async function aliceAtProvider(maxPushBytes: number): Promise<{ provider: TlsProvider; device: TestDaemon; alice: UnlockedAccount }> {
+  const provider = await startTlsProvider({ limits: { maxPushBytes } });
+  const device = await startTestDaemon();
+  const alice = await signUpAccount(device.daemon, provider, ALICE, PASSPHRASE);
+  await syncNow(alice);
+  return { provider, device, alice };
+}
+
 describe("big attachments through the MX, and big APPENDs", () => {
   let provider: TlsProvider;
   let device: TestDaemon;
@@ -87,10 +96,7 @@ describe("big attachments through the MX, and big APPENDs", () => {
   const sent = attachments.map(sha256).sort();
 
   beforeAll(async () => {
-    provider = await startTlsProvider({ limits: { maxPushBytes: PROVIDER_PUSH_LIMIT } });
-    device = await startTestDaemon();
-    alice = await signUpAccount(device.daemon, provider, ALICE, PASSPHRASE);
-    await syncNow(alice);
+    ({ provider, device, alice } = await aliceAtProvider(PROVIDER_PUSH_LIMIT));
   }, 120_000);
 
   afterAll(async () => {
@@ -147,10 +153,7 @@ describe("a sync the provider refuses, and an incoming queue that fails", () => 
 
   beforeAll(async () => {
     // Smaller than one sealed chunk: a big local message can never be pushed here.
-    provider = await startTlsProvider({ limits: { maxPushBytes: 1 * MiB } });
-    device = await startTestDaemon();
-    alice = await signUpAccount(device.daemon, provider, ALICE, PASSPHRASE);
-    await syncNow(alice);
+    ({ provider, device, alice } = await aliceAtProvider(1 * MiB));
   }, 120_000);
 
   afterAll(async () => {
