@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    // IMAP and SMTP speak to the mail API, never to SQL (DESIGN.md).
+    // IMAP and SMTP speak to the mail API, never to SQL (docs/DESIGN.md).
     files: ["native-host/imap/**/*.ts", "native-host/smtp/**/*.ts"],
     rules: {
       "no-restricted-imports": [

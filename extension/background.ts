@@ -140,6 +140,12 @@ async function answer(request: PageRequest): Promise<PageReply> {
       case "sync":
         await host.request("sync", { address: request.address });
         break;
+      case "open-web-mail": {
+        const { url } = await host.request("web.open_link", { address: request.address });
+        // Thunderbird's own API (not in the polyfill's types): the system's browser, not a Thunderbird tab.
+        await (browser.windows as unknown as { openDefaultBrowser(url: string): Promise<void> }).openDefaultBrowser(url);
+        break;
+      }
     }
     return { ok: true, view: await view() };
   } catch (error) {

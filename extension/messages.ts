@@ -6,7 +6,9 @@ export type PageRequest =
   | { type: "status" }
   | { type: "create"; address: string; passphrase: string; provider?: string }
   | { type: "login"; address: string; passphrase: string; provider?: string }
-  | { type: "sync"; address: string };
+  | { type: "sync"; address: string }
+  /** A one-time log-in link to the daemon's web reader, opened in the system's browser. */
+  | { type: "open-web-mail"; address: string };
 
 /** What the popup shows: whether the daemon answers, and its status. */
 export type StatusView = { connected: boolean; problem: string | null; status: DaemonStatus | null };

@@ -32,6 +32,15 @@ function renderAccount(account: AccountStatus): HTMLElement {
   else row("Key", "no key yet", "muted");
   row("Errors", account.errors.length === 0 ? "none" : String(account.errors.length));
   section.append(details);
+  const webMail = element("button", "Open web mail") as HTMLButtonElement;
+  webMail.type = "button";
+  webMail.addEventListener("click", () => {
+    void browser.runtime.sendMessage({ type: "open-web-mail", address: account.address }).then((answer) => {
+      const reply = answer as PageReply;
+      if (!reply.ok) section.append(element("p", reply.error, "problem"));
+    });
+  });
+  section.append(webMail);
   if (account.errors.length > 0) {
     const list = element("ul", undefined, "errors");
     for (const error of account.errors.slice(-5)) list.append(element("li", `${error.source}: ${error.message}`));

@@ -64,6 +64,17 @@ function requestOnce(url: string, options: HttpRequestOptions): Promise<HttpResp
   const destination = options.connectTo ? options.connectTo(target.hostname) : requested;
   if (!destination) return Promise.reject(new HttpUnreachableError(url, "ENOTFOUND", `host ${target.hostname} not found`));
 
+  return exchange(url, target, destination, secure, options, false);
+}
+
+function exchange(
+  url: string,
+  target: URL,
+  destination: { host: string; port: number },
+  secure: boolean,
+  options: HttpRequestOptions,
+  retried: boolean,
+): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request({
       method: options.method ?? "GET",
@@ -80,6 +91,13 @@ function requestOnce(url: string, options: HttpRequestOptions): Promise<HttpResp
     // "on", not "once": an aborted request may report more than one error,
     // and an error without a listener would crash the daemon.
     request.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed just as we sent on it
+      // (its idle timeout, or ours while this process was busy): the server
+      // read nothing, so sending once more on a fresh one is safe.
+      if (request.reusedSocket && error.code === "ECONNRESET" && !retried) {
+        exchange(url, target, destination, secure, options, true).then(resolve, reject);
+        return;
+      }
       const timedOut = error.name === "AbortError";
       const Unreachable = error.code === "ECONNRESET" && request.reusedSocket ? StaleConnectionError : HttpUnreachableError;
       reject(new Unreachable(url, timedOut ? "ETIMEDOUT" : error.code, timedOut ? `no answer within ${options.timeoutMs} ms` : error.message));

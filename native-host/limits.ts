@@ -15,8 +15,23 @@ export const MAX_MIME_PARTS = 10_000;
 export const FAILED_LOGIN_DELAY_MS = 1000;
 
 /** A round with the provider (sync, then incoming mail) at least this
- * often: new mail shows within a minute without hammering the provider. */
-export const SYNC_INTERVAL_MS = 60_000;
+ * often: a safety net, since the provider's event stream starts a round as
+ * soon as mail arrives or another device syncs, and a reconnected stream
+ * catches up with one. */
+export const SYNC_INTERVAL_MS = 10 * 60_000;
+
+/** The event stream reconnects after 1 s, 2 s, 4 s... up to 1 min, each
+ * delay jittered so the devices a provider restart cut off do not all come
+ * back at the same instant. */
+export const PUSH_RECONNECT_START_MS = 1_000;
+export const PUSH_RECONNECT_MAX_MS = 60_000;
+
+/** From asking for the event stream to its first event: a provider that
+ * accepted the connection but says nothing this long is treated as down. */
+export const PUSH_READY_TIMEOUT_MS = 30_000;
+
+/** One event is a short JSON line; a longer one is a broken stream. */
+export const MAX_PUSH_EVENT_BYTES = 64 * 1024;
 
 /** A local change (flags, a move) goes out this soon: long enough to gather
  * a burst of IMAP STOREs into one push. */
@@ -55,3 +70,7 @@ export const CONTENT_CHUNK_BYTES = 4 * 1024 * 1024 - 4 * 1024;
  * of one batch at most while sending it. A provider that answers 413 all
  * the same gets batches half as big, down to a single document. */
 export const PUSH_BATCH_BYTES = MAX_PUSH_BYTES / 4;
+
+/** `bitmaskctl stop` waits this long for the daemon's process to end: closing
+ * an account finishes its sync round's transaction, seconds at most. */
+export const DAEMON_STOP_WAIT_MS = 30_000;

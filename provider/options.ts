@@ -29,6 +29,12 @@ export type Limits = {
   quotaBytes: number;
   /** A changes response stops adding documents after this many data bytes. */
   changesByteBudget: number;
+  /** Event streams kept per account; a new one closes the oldest. */
+  eventStreamsPerAccount: number;
+  /** A keep-alive on every event stream this often. */
+  eventKeepAliveMs: number;
+  /** An event stream with more unsent bytes than this is closed: its device stopped reading. */
+  eventBacklogBytes: number;
 };
 
 export const DEFAULT_LIMITS: Limits = {
@@ -37,6 +43,14 @@ export const DEFAULT_LIMITS: Limits = {
   maxMessageBytes: 25 * 1024 * 1024,
   quotaBytes: 1024 * 1024 * 1024,
   changesByteBudget: 16 * 1024 * 1024,
+  // A person's phone, laptops and desktops, with room for a device whose
+  // old stream is not yet known dead when it reconnects.
+  eventStreamsPerAccount: 16,
+  // Under the 60 s that proxies and NAT boxes commonly allow an idle
+  // connection; a device waits about twice this before reconnecting.
+  eventKeepAliveMs: 25_000,
+  // Some hundred events: a device that reads nothing for that long is gone.
+  eventBacklogBytes: 16 * 1024,
 };
 
 /** Relay retries: the delay before each retry; after the last one fails the

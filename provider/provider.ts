@@ -6,6 +6,7 @@ import type { Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import type { SMTPServer } from "smtp-server";
 import { version } from "../package.json";
+import { EventStreams } from "./http/event-streams";
 import { createApiServer } from "./http/http-server";
 import { LocalDelivery } from "./mx/local-delivery";
 import { createMxServer } from "./mx/mx-server";
@@ -14,6 +15,7 @@ import { RelayWorker } from "./relay/relay-worker";
 import { createSubmissionServer } from "./relay/submission-server";
 import { SrpServer } from "./srp/srp-server";
 import { AccountStore } from "./storage/accounts";
+import { ChangeFeed } from "./storage/change-feed";
 import { openProviderDatabase } from "./storage/database";
 import { IncomingStore } from "./storage/incoming-store";
 import { KeyDirectoryStore } from "./storage/key-directory";
@@ -46,7 +48,9 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
   const sql = openProviderDatabase(options.dataDir);
   const usage = new Usage(sql, limits.quotaBytes);
   const accounts = new AccountStore(sql);
-  const incoming = new IncomingStore(sql, usage);
+  const feed = new ChangeFeed();
+  const events = new EventStreams(feed, limits, clock, log.child({ service: "events" }));
+  const incoming = new IncomingStore(sql, usage, feed);
   const keyDirectory = new KeyDirectoryStore(sql);
   const queue = new RelayQueue(sql);
   const delivery = new LocalDelivery(domain, accounts, keyDirectory, incoming, usage, clock, log.child({ service: "mx" }));
@@ -65,9 +69,10 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
       version,
       accounts,
       srp: new SrpServer(accounts, clock),
-      sync: new SyncStore(sql, usage),
+      sync: new SyncStore(sql, usage, feed),
       incoming,
       keyDirectory,
+      events,
       clock,
       limits,
       log: log.child({ service: "http" }),
@@ -98,7 +103,8 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
   const closeAll = async () => {
     await worker.stop();
     const serversClosed = listening.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    // Idle keep-alive connections would hold the HTTP server open.
+    // Idle keep-alive connections and event streams would hold the HTTP server open.
+    events.closeAll();
     api.closeIdleConnections();
     await Promise.all(serversClosed);
     sql.close();

@@ -29,5 +29,10 @@ await build({
   banner: { js: "#!/usr/bin/env node" },
 });
 
+// The daemons serve the web reader's pages from dist/web.
+if (wanted.length === 0 || wanted.some((name) => ["bitmaskd", "bitmask-local"].includes(name))) {
+  await (await import("./web-pages.mjs")).buildWebPages("dist/web");
+}
+
 // `--package` also builds the Thunderbird add-on (dist/bitmask-mail.xpi) and lints it.
 if (process.argv.includes("--package")) await (await import("./package-extension.mjs")).packageExtension();

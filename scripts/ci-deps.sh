@@ -13,7 +13,8 @@ $SUDO apt-get update -q
 # imagemagick (import, convert) and tesseract-ocr: the popup's screenshot, read back.
 # gnupg: OpenPGP interop (tests/interop/gnupg-*.test.ts). openssl: test
 # certificates, and `npm start`'s local provider makes its own with it.
+# chromium: the web reader in a real browser (tests/e2e/webmail.test.ts, playwright-core).
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential python3 ca-certificates dovecot-imapd \
   isync offlineimap3 mutt swaks gnupg openssl \
-  thunderbird xvfb xauth imagemagick tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
+  thunderbird xvfb xauth imagemagick tesseract-ocr tesseract-ocr-eng fonts-dejavu-core chromium

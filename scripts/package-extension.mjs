@@ -13,7 +13,7 @@ const OUT_DIR = path.join(root, "dist", "extension");
 const XPI_PATH = path.join(root, "dist", "bitmask-mail.xpi");
 
 /** Files copied as they are: the manifest (top level of the repository, as
- * DESIGN.md's layout fixes) and the pages' static parts. */
+ * docs/DESIGN.md's layout fixes) and the pages' static parts. */
 const STATIC_FILES = [
   ["manifest.json", "manifest.json"],
   ["extension/popup.html", "popup.html"],

@@ -29,13 +29,6 @@ export function toHex(bytes: Uint8Array): string {
   return hex;
 }
 
-export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || /[^0-9a-fA-F]/.test(hex)) throw new Error("not a hex string");
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
 export function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -48,32 +41,6 @@ export function fromBase64Url(text: string): Uint8Array {
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
-}
-
-/** Bytes as a string of code points 0-255 (latin1): exact round trip through JSON. */
-export function toBinaryString(bytes: Uint8Array): string {
-  let out = "";
-  const step = 0x8000;
-  for (let i = 0; i < bytes.length; i += step) {
-    out += String.fromCharCode(...bytes.subarray(i, i + step));
-  }
-  return out;
-}
-
-export function fromBinaryString(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0xff) throw new Error("binary string holds a character above 0xFF");
-    out[i] = code;
-  }
-  return out;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** WebCrypto takes only views of a plain ArrayBuffer: copy the rare other kind. */

@@ -4,6 +4,14 @@
 // Every method's params and result have a schema here, so the server checks
 // what it is asked and the clients check what they are told.
 import { z } from "zod";
+import {
+  MAX_MAIL_PAGE_SIZE,
+  MAX_MAIL_SEARCH_CHARS,
+  MAX_MAIL_SEARCH_RESULTS,
+  MAX_MAIL_SEND_RECIPIENTS,
+  MAX_MAIL_SEND_TEXT_CHARS,
+  MAX_MAIL_UIDS_PER_REQUEST,
+} from "./control-limits";
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 
@@ -20,8 +28,14 @@ const endpoint = z.object({ host: z.string(), port: z.number().int().min(1).max(
 
 export const SYNC_STATES = ["off", "idle", "syncing", "offline", "error"] as const;
 
+/** The provider's event stream: "up" means new mail and other devices'
+ * changes arrive within a second; otherwise rounds run every ten minutes. */
+export const PUSH_STATES = ["off", "connecting", "up", "down"] as const;
+
 export const syncStatus = z.object({
   state: z.enum(SYNC_STATES),
+  /** Absent where sync is off. */
+  push: z.enum(PUSH_STATES).optional(),
   /** Documents done and expected (null while not yet known) during a sync; null when not syncing. */
   progress: z.object({ done: z.number().int(), total: z.number().int().nullable() }).nullable(),
   lastSyncedAt: z.number().nullable(),
@@ -74,6 +88,89 @@ export type KeyListing = z.infer<typeof keyListing>;
  * the system does not trust its certificate, its CA (PEM). */
 const providerParams = { provider: z.url().optional(), providerCa: z.string().max(64 * 1024).optional() };
 
+// The mail API (LEAP's public mail API, out of process): what bitmaskctl's
+// mail commands and the web reader read and change, through the same
+// Account and Mailbox methods IMAP uses.
+const mailboxName = z.string().min(1).max(1000);
+const uid = z.number().int().min(1).max(2 ** 32 - 1);
+const uids = z.array(uid).min(1).max(MAX_MAIL_UIDS_PER_REQUEST);
+const flag = z.string().min(1).max(256);
+const inMailbox = forAccount.extend({ mailbox: mailboxName });
+const oneMessage = inMailbox.extend({ uid });
+const someMessages = inMailbox.extend({ uids });
+
+export const mailboxListing = z.object({
+  name: z.string(),
+  specialUse: z.string().nullable(),
+  messages: z.number().int(),
+  unseen: z.number().int(),
+  size: z.number().int(),
+});
+export type MailboxListing = z.infer<typeof mailboxListing>;
+
+export const securityState = z.object({
+  encrypted: z.boolean(),
+  signature: z.enum(["valid", "invalid", "unverified"]).nullable(),
+  signer: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+export const messageSummary = z.object({
+  uid: z.number().int(),
+  flags: z.array(z.string()),
+  date: z.number(),
+  from: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  size: z.number().int(),
+  security: securityState,
+});
+export type MessageSummary = z.infer<typeof messageSummary>;
+
+export const messageView = messageSummary.extend({
+  mailbox: z.string(),
+  cc: z.string(),
+  replyTo: z.string(),
+  messageId: z.string().nullable(),
+  references: z.string(),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  attachments: z.array(z.object({ part: z.string(), filename: z.string().nullable(), contentType: z.string(), size: z.number().int() })),
+});
+export type MessageView = z.infer<typeof messageView>;
+
+export const messagePage = z.object({
+  mailbox: z.string(),
+  /** Messages in the mailbox; pages count from 0, newest first. */
+  total: z.number().int(),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  messages: z.array(messageSummary),
+});
+export type MessagePage = z.infer<typeof messagePage>;
+
+const uidMapping = z.array(z.object({ from: z.number().int(), to: z.number().int() }));
+
+export const composedMessage = z.object({
+  to: z.array(address).min(1).max(MAX_MAIL_SEND_RECIPIENTS),
+  cc: z.array(address).max(MAX_MAIL_SEND_RECIPIENTS).default([]),
+  subject: z.string().max(998),
+  text: z.string().max(MAX_MAIL_SEND_TEXT_CHARS),
+  /** The message this answers: threads the reply and flags the original \Answered. */
+  inReplyTo: z.object({ mailbox: mailboxName, uid }).optional(),
+});
+export type ComposedMessage = z.input<typeof composedMessage>;
+
+export const sendOutcome = z.object({
+  /** The relay's answer, as the SMTP gateway would give it. */
+  reply: z.string(),
+  encrypted: z.number().int(),
+  signedOnly: z.number().int(),
+  /** The copy kept in Sent. */
+  sentUid: z.number().int().nullable(),
+});
+export type SendOutcome = z.infer<typeof sendOutcome>;
+
 /** Every method: its params and its result. */
 export const controlMethods = {
   status: { params: z.object({}), result: daemonStatus },
@@ -99,6 +196,39 @@ export const controlMethods = {
     params: z.object({ address, passphrase, newPassphrase: passphrase }),
     result: z.object({ address }),
   },
+  "mail.mailboxes": { params: forAccount, result: z.object({ address, mailboxes: z.array(mailboxListing) }) },
+  "mail.list": {
+    params: inMailbox.extend({ page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(MAX_MAIL_PAGE_SIZE).default(50) }),
+    result: messagePage,
+  },
+  "mail.get": { params: oneMessage, result: messageView },
+  /** One attachment's bytes, base64. */
+  "mail.part": {
+    params: oneMessage.extend({ part: z.string().regex(/^[1-9][0-9]*(\.[1-9][0-9]*)*$/, "not a part number like 2 or 1.2").max(100) }),
+    result: z.object({ contentType: z.string(), filename: z.string().nullable(), base64: z.string() }),
+  },
+  /** Messages whose header or text contains every word (IMAP SEARCH TEXT's full-text index), newest first. */
+  "mail.search": {
+    params: inMailbox.extend({ query: z.string().trim().min(1).max(MAX_MAIL_SEARCH_CHARS) }),
+    result: z.object({ mailbox: z.string(), total: z.number().int(), messages: z.array(messageSummary).max(MAX_MAIL_SEARCH_RESULTS) }),
+  },
+  "mail.flags": {
+    params: someMessages.extend({ mode: z.enum(["add", "remove", "set"]), flags: z.array(flag).max(64) }),
+    result: z.array(z.object({ uid: z.number().int(), flags: z.array(z.string()) })),
+  },
+  "mail.copy": { params: someMessages.extend({ target: mailboxName }), result: uidMapping },
+  "mail.move": { params: someMessages.extend({ target: mailboxName }), result: uidMapping },
+  /** Removes the messages for good (the reader moves to Trash first). */
+  "mail.delete": { params: someMessages, result: z.object({ deleted: z.array(z.number().int()) }) },
+  "mailbox.create": { params: inMailbox, result: mailboxListing },
+  "mailbox.rename": { params: inMailbox.extend({ to: mailboxName }), result: mailboxListing },
+  "mailbox.delete": { params: inMailbox, result: z.object({ deleted: z.string() }) },
+  /** Signs and, where keys are found, encrypts, as the SMTP gateway does; keeps a copy in Sent. */
+  "mail.send": { params: forAccount.extend({ message: composedMessage }), result: sendOutcome },
+  /** A one-time link that logs a browser in to the web reader (for this account). */
+  "web.open_link": { params: forAccount, result: z.object({ address, url: z.string() }) },
+  /** Stops the daemon cleanly (as SIGTERM does); answers with its pid, to wait for. */
+  stop: { params: z.object({}), result: z.object({ pid: z.number().int() }) },
   /** From now on this connection also receives events. */
   subscribe: { params: z.object({}), result: z.object({ subscribed: z.literal(true) }) },
 } as const;
@@ -125,6 +255,7 @@ export const ERROR_CODES = [
   "bad-request", // not JSON, not a request, or params that fail their schema
   "unknown-method",
   "no-account", // no such account, or several unlocked and none named
+  "not-found", // no such mailbox, message (UID) or part
   "locked", // the account exists but waits for its passphrase
   "exists", // account.create for an address that has an account
   "wrong-passphrase",
@@ -152,6 +283,15 @@ export const controlEvent = z.discriminatedUnion("event", [
   /** Something in an account's status changed (unread, sync, errors). */
   z.object({ event: z.literal("status-changed"), address }),
   z.object({ event: z.literal("sync-progress"), address, done: z.number().int(), total: z.number().int().nullable() }),
+  /** The mail API's change stream: messages added, flags changed, messages
+   * expunged in a mailbox; or the mailbox list changed (kind "mailboxes"). */
+  z.object({
+    event: z.literal("mail-changed"),
+    address,
+    mailbox: z.string().nullable(),
+    kind: z.enum(["new", "changed", "expunged", "mailboxes"]),
+    uids: z.array(z.number().int()),
+  }),
 ]);
 export type ControlEvent = z.infer<typeof controlEvent>;
 

@@ -49,7 +49,7 @@ const mimeNodeSchema: z.ZodType<MimeNode> = z.lazy(() =>
   }),
 );
 
-/** LEAP's key validation levels, weakest first (LEAP-REFERENCE.md section 8). */
+/** LEAP's key validation levels, weakest first (docs/LEAP.md section 8). */
 export const VALIDATION_LEVELS = [
   "Weak_Chain",
   "Provider_Trust",
@@ -71,6 +71,10 @@ export const contentSchemas = {
     /** Hybrid clock of the last change: sync keeps the later of two edits. */
     clock: z.string().optional(),
   }),
+  /** A subscription to a name that has no mailbox (any more), at
+   * `S-{name}`: RFC 3501 6.3.6 keeps a subscription when its mailbox goes.
+   * Existing mailboxes keep theirs in their mailbox document. Immutable. */
+  subscription: z.object({ name: z.string().min(1) }),
   meta: z.object({
     mailbox: z.string(),
     msgHash: hashSchema,

@@ -23,6 +23,7 @@ export const ADDON_METHODS = [
   "sync",
   "account.create",
   "account.login",
+  "web.open_link",
 ] as const satisfies readonly ControlMethod[];
 export type AddonMethod = (typeof ADDON_METHODS)[number];
 

@@ -1,6 +1,7 @@
 // The provider's wire contract (provider/ serves it; the daemon's sync,
 // keymanager and account clients speak it). Every request and response body
-// has a zod schema here so both sides check the same shapes.
+// has a zod schema here so both sides check the same shapes; docs/PROVIDER-API.md
+// describes the routes for people.
 //
 // HTTP JSON API (https, or plain http on 127.0.0.1 for tests and the embedded
 // development provider). Errors are always `errorResponse` with a status:
@@ -20,6 +21,8 @@
 //   POST /sync/push        pushRequest -> 200 pushResponse | 413 | 507 (nothing stored)
 //   GET  /incoming?limit=<n>                  -> 200 incomingResponse
 //   DELETE /incoming/{id}  -> 204 (also when already deleted)
+//   POST /incoming/delete  incomingDeleteRequest -> 204 (a page at once; ids already gone are fine)
+//   GET  /events           -> 200 text/event-stream of providerEvent (see "Events" below)
 //   GET  /keys/{address}   public -> 200 text/plain armored public key | 404
 //   PUT  /keys/{address}   body text/plain armored public key -> 204 | 400 unusable key | 403 not the token's address
 //   GET  /health           public -> 200 healthResponse
@@ -45,6 +48,17 @@
 // be exactly one JSON object with the single key "docs". A page with `more`
 // also says how many documents are `remaining` after it.
 //
+// Events: a long-lived server-sent-events stream per device. Each event is
+// one `data:` line holding a providerEvent as JSON; lines starting with ":"
+// are keep-alives, sent every `keepAliveMs` (the first event says it), so a
+// device that hears nothing for longer knows the stream is dead. "ready"
+// comes first and says where the account stands; then "incoming" when the
+// MX stored mail for the user and "sync" when the sync log moved (a push by
+// any device, the sender's too). Nothing is queued for a device that is not
+// connected: after (re)connecting it catches up with one round. The provider
+// keeps a few streams per account (a new one closes the oldest), and closes
+// a stream whose device stopped reading or whose token expired.
+//
 // Incoming: mail accepted by the provider's MX for a user waits here. Each
 // document's `data` is an ASCII-armored OpenPGP message encrypted to the
 // user's published key; its literal data is the raw RFC 5322 message exactly
@@ -61,8 +75,6 @@
 // configured route (550 5.1.2 otherwise); relayed mail is retried with
 // backoff and bounced into the sender's incoming queue after the last failure.
 import { z } from "zod";
-
-export const PROVIDER_API_VERSION = 1;
 
 /** Most documents a push may carry, and a changes response may return. */
 export const MAX_DOCS_PER_REQUEST = 1000;
@@ -199,6 +211,9 @@ export const pushResult = z.object({
   status: z.enum(["stored", "conflict"]),
   /** "stored": the new revision; "conflict": the provider's current revision. */
   rev: z.number().int().min(0),
+  /** "stored": the generation the document took, so the device that pushed
+   * it can move its pull past it without downloading it back. */
+  gen: generation.optional(),
 });
 export type PushResult = z.infer<typeof pushResult>;
 
@@ -215,8 +230,10 @@ export const incomingQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_DOCS_PER_REQUEST).default(100),
 });
 
+const incomingId = base64url.min(1).max(64);
+
 export const incomingDoc = z.object({
-  id: base64url.min(1).max(64),
+  id: incomingId,
   /** ASCII-armored OpenPGP message; its literal data is the raw mail. */
   data: z.string(),
   /** Milliseconds since the epoch. */
@@ -230,6 +247,26 @@ export const incomingResponse = z.object({
   more: z.boolean(),
 });
 export type IncomingResponse = z.infer<typeof incomingResponse>;
+
+export const incomingDeleteRequest = z.object({ ids: z.array(incomingId).min(1).max(MAX_DOCS_PER_REQUEST) });
+export type IncomingDeleteRequest = z.infer<typeof incomingDeleteRequest>;
+
+// ---- events ----
+
+export const providerEvent = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("ready"),
+    /** The sync log's generation now. */
+    generation,
+    /** Whether mail waits in the incoming queue now. */
+    incoming: z.boolean(),
+    /** Keep-alives come at least this often. */
+    keepAliveMs: z.number().int().min(1),
+  }),
+  z.object({ type: z.literal("incoming") }),
+  z.object({ type: z.literal("sync"), generation }),
+]);
+export type ProviderEvent = z.infer<typeof providerEvent>;
 
 // ---- health ----
 

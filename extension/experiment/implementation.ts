@@ -4,7 +4,7 @@
 //
 // configureAccount is idempotent: it finds our account by type, host and
 // user name, never by key, so a restart or a second call changes only what
-// differs. Facts it relies on are in /work/shared/THUNDERBIRD-NOTES.md:
+// differs. Facts it relies on are in docs/THUNDERBIRD.md:
 // the incoming server's host attribute is `hostname` on ESR 153 and
 // `hostName` on 140 (where `hostname` reads null); removing a login is removeLoginAsync on 153 and
 // removeLogin on 140; passwords live in the login manager under

@@ -7,7 +7,7 @@ import type { DocumentStore } from "../store/document-store";
 import { FAILED_LOGIN_DELAY_MS } from "../limits";
 
 const TOKEN_DOC_ID = "mail-token";
-/** 160 random bits, base64url: above DESIGN.md's 128-bit floor, easy to paste. */
+/** 160 random bits, base64url: above the 128-bit floor of docs/DESIGN.md, easy to paste. */
 const TOKEN_BYTES = 20;
 
 export class MailTokens {

@@ -15,6 +15,8 @@ export const EXIT = {
   /** The daemon has not got that part yet (keymanager, sync) or is offline. */
   unavailable: 6,
   accountExists: 7,
+  /** No such mailbox, message or part. */
+  notFound: 8,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -28,6 +30,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.unavailable;
     case "exists":
       return EXIT.accountExists;
+    case "not-found":
+      return EXIT.notFound;
     case "daemon-unavailable":
       return EXIT.daemonNotRunning;
     case "bad-request":

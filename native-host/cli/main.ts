@@ -1,15 +1,27 @@
 // bitmaskctl: talks to the running bitmaskd over its control socket.
 // Every command has --help; --json prints the daemon's answer as JSON;
 // exit codes are in exit-codes.ts.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Argument, Command, CommanderError, Option } from "commander";
-import type { AccountStatus, ControlMethod, ControlParams, ControlResult, DaemonStatus, KeyListing } from "../../shared/control-api";
+import type {
+  AccountStatus,
+  ControlMethod,
+  ControlParams,
+  ControlResult,
+  DaemonStatus,
+  KeyListing,
+  MessageSummary,
+  MessageView,
+} from "../../shared/control-api";
 import { ControlClient, ControlRequestError, DaemonNotRunningError } from "../control/client";
 import { controlSocketPath } from "../control/socket-path";
 import { defaultDataDir } from "../daemon/account-folder";
 import { NEW_PASSPHRASE_ENV, NoPassphraseError, readPassphrase } from "./passphrase";
 import { EXIT, exitCodeFor } from "./exit-codes";
 import { ProgressBar } from "./progress-bar";
+import { DAEMON_STOP_WAIT_MS } from "../limits";
 
 type GlobalOptions = { dataDir: string; json: boolean };
 
@@ -76,7 +88,21 @@ program
   .description("is the daemon running, and the state of each account")
   .action(() => call("status", {}, describeDaemon));
 
-const mail = program.command("mail").description("mail service: token, status, errors, always encrypt");
+program
+  .command("stop")
+  .description("stop the daemon cleanly and wait until it is gone (the add-on starts it again when Thunderbird needs it)")
+  .action(() =>
+    withDaemon(
+      async (client) => {
+        const { pid } = await client.request("stop", {});
+        await processGone(pid);
+        return { pid, stopped: true };
+      },
+      ({ pid }) => `bitmaskd (pid ${pid}) stopped`,
+    ),
+  );
+
+const mail = program.command("mail").description("mail: token, status, errors, always encrypt; read (ls, show, search) and send");
 mail
   .command("get_token")
   .description("print the mail token (the IMAP and SMTP password)")
@@ -114,6 +140,99 @@ mail
       `always encrypt: ${result.alwaysEncrypt ? "on" : "off"}`,
     ),
   );
+
+const SIGNATURE_MARK = { valid: "S", invalid: "X", unverified: "?", none: " " } as const;
+
+function describeSummary(message: MessageSummary): string {
+  const marks =
+    (message.flags.includes("\\Seen") ? " " : "N") +
+    (message.flags.includes("\\Flagged") ? "!" : " ") +
+    (message.security.encrypted ? "E" : " ") +
+    SIGNATURE_MARK[message.security.signature ?? "none"];
+  const date = new Date(message.date).toISOString().slice(0, 16).replace("T", " ");
+  return `${String(message.uid).padStart(6)} ${marks} ${date}  ${message.from.slice(0, 30).padEnd(30)}  ${message.subject}`;
+}
+
+function describeMessage(message: MessageView): string {
+  const security = [
+    message.security.encrypted ? "encrypted" : "not encrypted",
+    message.security.signature ? `signature ${message.security.signature}${message.security.signer ? ` (${message.security.signer})` : ""}` : "not signed",
+  ];
+  const lines = [
+    `From:     ${message.from}`,
+    `To:       ${message.to}`,
+    ...(message.cc ? [`Cc:       ${message.cc}`] : []),
+    `Date:     ${new Date(message.date).toISOString()}`,
+    `Subject:  ${message.subject}`,
+    `Flags:    ${message.flags.join(" ") || "-"}`,
+    `Security: ${security.join(", ")}${message.security.error ? `; ${message.security.error}` : ""}`,
+    "",
+    message.text ?? (message.html === null ? "(no text)" : "(HTML only: open it in the web reader, `bitmaskctl web open`)"),
+    ...message.attachments.map((part) => `[part ${part.part}] ${part.filename ?? "(no name)"}  ${part.contentType}  ${part.size} bytes`),
+  ];
+  return lines.join("\n");
+}
+
+mail
+  .command("ls")
+  .description("the mailboxes with their counts; with a mailbox, its messages, newest first (N: unread, E: encrypted, S/X/?: signature valid/invalid/unverified)")
+  .argument("[mailbox]", "list this mailbox's messages")
+  .option("--page <n>", "the page, from 0", (value) => Number(value), 0)
+  .option("--page-size <n>", "messages per page", (value) => Number(value), 50)
+  .option("--address <address>", "the account")
+  .action((mailbox: string | undefined, options: { page: number; pageSize: number; address?: string }) => {
+    if (mailbox === undefined) {
+      return call("mail.mailboxes", { address: options.address }, (result) =>
+        result.mailboxes.map((box) => `${box.name.padEnd(24)} ${String(box.messages).padStart(6)} messages ${String(box.unseen).padStart(6)} unread`).join("\n"),
+      );
+    }
+    return call("mail.list", { address: options.address, mailbox, page: options.page, pageSize: options.pageSize }, (page) => {
+      const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
+      return [...page.messages.map(describeSummary), `${page.mailbox}: ${page.total} messages, page ${page.page + 1} of ${pages}`].join("\n");
+    });
+  });
+mail
+  .command("show")
+  .description("one message: its header, security state, text and attachments; with --part, that part's bytes to standard output")
+  .argument("<mailbox>", "the mailbox")
+  .argument("<uid>", "the message's UID", (value) => Number(value))
+  .option("--part <part>", "write this part (e.g. 2 or 1.2) to standard output, decoded")
+  .option("--address <address>", "the account")
+  .action((mailbox: string, uid: number, options: { part?: string; address?: string }) => {
+    if (options.part === undefined) return call("mail.get", { address: options.address, mailbox, uid }, describeMessage);
+    const part = options.part;
+    return withDaemon(
+      (client) => client.request("mail.part", { address: options.address, mailbox, uid, part }),
+      (result) => {
+        process.stdout.write(Buffer.from(result.base64, "base64"));
+        return "";
+      },
+    );
+  });
+mail
+  .command("search")
+  .description("messages of a mailbox whose header or text contains the words, newest first")
+  .argument("<mailbox>", "the mailbox")
+  .argument("<words...>", "what to look for")
+  .option("--address <address>", "the account")
+  .action((mailbox: string, words: string[], options: { address?: string }) =>
+    call("mail.search", { address: options.address, mailbox, query: words.join(" ") }, (result) =>
+      [...result.messages.map(describeSummary), `${result.total} found`].join("\n"),
+    ),
+  );
+mail
+  .command("send")
+  .description("send a message (text from standard input), signed and encrypted as the SMTP gateway does")
+  .requiredOption("--to <address...>", "recipients")
+  .option("--cc <address...>", "copy recipients", [])
+  .requiredOption("--subject <subject>", "the subject")
+  .option("--address <address>", "the account")
+  .action(async (options: { to: string[]; cc: string[]; subject: string; address?: string }) => {
+    const text = readFileSync(0, "utf8");
+    await call("mail.send", { address: options.address, message: { to: options.to, cc: options.cc, subject: options.subject, text } }, (outcome) =>
+      `${outcome.reply} (${outcome.encrypted} encrypted, ${outcome.signedOnly} signed only)`,
+    );
+  });
 
 const keys = program.command("keys").description("OpenPGP keys: list, export, import");
 keys
@@ -172,6 +291,20 @@ program
     call("offline", { offline: state === "on" }, (result) => (result.offline ? "offline" : "online")),
   );
 
+program
+  .command("web")
+  .description("the web reader")
+  .command("open")
+  .description("print a one-time log-in link to the web reader (it works once, for a few minutes); with --browser, open it")
+  .argument("[address]", "the account")
+  .option("--browser", "open the link in the desktop's browser (xdg-open)", false)
+  .action((address: string | undefined, options: { browser: boolean }) =>
+    call("web.open_link", { address }, (link) => {
+      if (options.browser) spawn("xdg-open", [link.url], { stdio: "ignore", detached: true }).on("error", () => undefined).unref();
+      return link.url;
+    }),
+  );
+
 const account = program.command("account").description("create an account, log in, change the passphrase");
 account
   .command("create")
@@ -221,6 +354,21 @@ async function newPassphrase(prompt: string, envName?: string): Promise<string> 
   const second = await readPassphrase("Again: ", envName);
   if (first !== second) throw new UsageError("the two passphrases differ");
   return first;
+}
+
+/** Waits, bounded, for the daemon's process to end. The control socket is
+ * 0600, so the daemon runs as this user and signal 0 can probe it. */
+async function processGone(pid: number): Promise<void> {
+  const deadline = Date.now() + DAEMON_STOP_WAIT_MS;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(100);
+  }
+  throw new Error(`bitmaskd (pid ${pid}) was asked to stop but still runs after ${DAEMON_STOP_WAIT_MS / 1000} s`);
 }
 
 class UsageError extends Error {}

@@ -5,30 +5,11 @@
 import { chmodSync, mkdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import type { z } from "zod";
-import {
-  controlMethods,
-  controlRequest,
-  isControlMethod,
-  type ControlEvent,
-  type ControlMethod,
-  type ControlReply,
-  type ControlResult,
-  type ErrorCode,
-} from "../../shared/control-api";
+import { controlRequest, type ControlEvent, type ControlReply } from "../../shared/control-api";
+import { dispatch } from "./dispatch";
+import type { ControlHandlers } from "./errors";
 import { LineReader, LineTooLongError } from "./line-reader";
 import { MAX_CONTROL_LINE_BYTES } from "./limits";
-
-/** A failure a handler reports with a code the client can act on. */
-export class ControlFailure extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ControlFailure";
-  }
-}
 
 export class DaemonAlreadyRunningError extends Error {
   constructor(readonly socketPath: string) {
@@ -36,13 +17,6 @@ export class DaemonAlreadyRunningError extends Error {
     this.name = "DaemonAlreadyRunningError";
   }
 }
-
-type ParsedParams<M extends ControlMethod> = z.infer<(typeof controlMethods)[M]["params"]>;
-
-/** The daemon's side of every method but `subscribe`, which the server keeps itself. */
-export type ControlHandlers = {
-  [M in Exclude<ControlMethod, "subscribe">]: (params: ParsedParams<M>) => Promise<ControlResult<M>> | ControlResult<M>;
-};
 
 export type ControlServerOptions = {
   socketPath: string;
@@ -153,23 +127,10 @@ export class ControlServer {
     const request = controlRequest.safeParse(json);
     if (!request.success) return { id: null, error: { code: "bad-request", message: "not a request: needs id and method" } };
     const { id, method } = request.data;
-    if (!isControlMethod(method)) return { id, error: { code: "unknown-method", message: `no method ${method}` } };
-    const params = controlMethods[method].params.safeParse(request.data.params ?? {});
-    if (!params.success) {
-      const problems = params.error.issues.map((issue) => `${issue.path.join(".") || "params"}: ${issue.message}`);
-      return { id, error: { code: "bad-request", message: problems.join("; ") } };
+    if (method === "subscribe") {
+      this.subscribers.add(socket);
+      return { id, result: { subscribed: true } };
     }
-    try {
-      if (method === "subscribe") {
-        this.subscribers.add(socket);
-        return { id, result: { subscribed: true } };
-      }
-      const handler = options.handlers[method] as (params: unknown) => unknown;
-      return { id, result: await handler(params.data) };
-    } catch (error) {
-      options.onError?.(method, error);
-      if (error instanceof ControlFailure) return { id, error: { code: error.code, message: error.message } };
-      return { id, error: { code: "failed", message: (error as Error).message ?? String(error) } };
-    }
+    return { id, ...(await dispatch(options.handlers, method, request.data.params, options.onError)) };
   }
 }

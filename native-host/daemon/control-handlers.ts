@@ -1,14 +1,15 @@
 // The control API's methods (shared/control-api.ts) on the daemon. Errors
 // become ControlFailure codes a client can act on (bitmaskctl turns them
 // into exit codes, the add-on into its setup page).
-import { ControlFailure, type ControlHandlers } from "../control/server";
+import { ControlFailure, type ControlHandlers } from "../control/errors";
 import { AccountExistsError, NoAccountError } from "../store/account-store";
 import { WrongPassphraseError } from "../store/secrets";
 import { readSettings, updateSettings } from "../store/settings";
 import { LoginRefusedError, ProviderRefusedError, type ProviderEndpoint } from "../sync/provider-client";
 import { WrongProviderError } from "../sync/provider-link";
 import { ProviderUnavailableError } from "../sync/transport";
-import { AccountLockedError, NoSuchAccountError, type Daemon } from "./daemon";
+import { AccountLockedError, NoSuchAccountError, WebReaderOffError, type Daemon } from "./daemon";
+import { mailHandlers } from "./mail-handlers";
 
 /** Runs `work`, translating the daemon's own errors into coded failures. */
 async function coded<T>(work: () => T | Promise<T>): Promise<T> {
@@ -21,7 +22,7 @@ async function coded<T>(work: () => T | Promise<T>): Promise<T> {
     if (error instanceof NoSuchAccountError || error instanceof NoAccountError) throw new ControlFailure("no-account", message);
     if (error instanceof AccountExistsError) throw new ControlFailure("exists", message);
     if (error instanceof WrongPassphraseError || error instanceof LoginRefusedError) throw new ControlFailure("wrong-passphrase", message);
-    if (error instanceof ProviderUnavailableError) throw new ControlFailure("unavailable", message);
+    if (error instanceof ProviderUnavailableError || error instanceof WebReaderOffError) throw new ControlFailure("unavailable", message);
     if (error instanceof ProviderRefusedError && error.status === 409) throw new ControlFailure("exists", message);
     if (error instanceof ProviderRefusedError || error instanceof WrongProviderError) throw new ControlFailure("failed", message);
     throw error;
@@ -36,8 +37,16 @@ function endpoint(url: string | undefined, ca: string | undefined): ProviderEndp
   return url === undefined ? undefined : { url, ca };
 }
 
+/** Every handler of `handlers` with the daemon's errors coded. */
+function codedHandlers<H extends Partial<ControlHandlers>>(handlers: H): H {
+  const entries = Object.entries(handlers).map(([method, handler]) => [method, (params: unknown) => coded(() => (handler as (p: unknown) => unknown)(params))]);
+  return Object.fromEntries(entries) as H;
+}
+
 export function controlHandlers(daemon: Daemon): ControlHandlers {
   return {
+    ...codedHandlers(mailHandlers(daemon)),
+    "web.open_link": ({ address }) => coded(() => daemon.webLoginLink(address)),
     status: () => daemon.status(),
     "mail.get_token": ({ address }) =>
       coded(() => {
@@ -67,6 +76,10 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
         if (daemon.offline) throw new ControlFailure("unavailable", "the daemon is offline: `bitmaskctl offline off` first");
         return sync.syncNow((done, total) => daemon.emitEvent({ event: "sync-progress", address: account.address, done, total }));
       }),
+    stop: () => {
+      daemon.requestStop();
+      return { pid: process.pid };
+    },
     offline: ({ offline }) => {
       daemon.setOffline(offline);
       return { offline: daemon.offline };

@@ -35,6 +35,8 @@ import { type ProviderEndpoint, srpSecretFor } from "../sync/provider-client";
 import { logInAtProvider, readProviderLink, sessionFor, signUpAtProvider, writeProviderLink } from "../sync/provider-link";
 import { accountDir } from "./account-folder";
 import { controlHandlers } from "./control-handlers";
+import { watchMailChanges } from "./mail-changes";
+import { WebServer } from "../web/server";
 import type { AccountContext, AccountService, DaemonServices, ListeningService } from "./services";
 
 
@@ -50,6 +52,8 @@ export type DaemonOptions = {
   /** The control socket; default `<dataDir>/bitmaskd.sock`, null for none. */
   socketPath?: string | null;
   services?: DaemonServices;
+  /** The web reader on 127.0.0.1 (port 0: any free one); none when left out. */
+  web?: { port: number; pagesDir: string };
   log: Logger;
 };
 
@@ -60,6 +64,13 @@ export class PortInUseError extends Error {
   ) {
     super(`${service} port ${port} on 127.0.0.1 is already in use (is another bitmaskd running?)`);
     this.name = "PortInUseError";
+  }
+}
+
+export class WebReaderOffError extends Error {
+  constructor() {
+    super("the web reader is not running in this daemon (turned off, or its port was taken: see its log)");
+    this.name = "WebReaderOffError";
   }
 }
 
@@ -118,6 +129,7 @@ export class UnlockedAccount {
     };
     const inbox = mail.requireMailbox("INBOX");
     for (const name of ["new", "changed", "expunged"] as const) inbox.events.on(name, () => this.statusChanged());
+    watchMailChanges(address, mail, (event) => daemon.emitEvent(event));
   }
 
   get tokens(): MailTokens {
@@ -176,6 +188,8 @@ export type DaemonEvents = {
   control: [ControlEvent];
   /** Every IMAP session event (logins, selects, errors; never content). */
   imap: [SessionEvent];
+  /** `bitmaskctl stop`: whoever runs the daemon stops it, as on SIGTERM. */
+  "stop-requested": [];
 };
 
 export class Daemon {
@@ -187,10 +201,14 @@ export class Daemon {
   private readonly imap: ImapServer;
   private smtp: ListeningService | null = null;
   private control: ControlServer | null = null;
+  private web: WebServer | null = null;
 
   private constructor(readonly options: DaemonOptions) {
     this.imap = new ImapServer({
-      authenticate: async (username, password) => (await this.authenticate(username, password))?.mail ?? null,
+      authenticate: async (username, password) => {
+        const context = await this.authenticate(username, password);
+        return context === "locked" ? context : (context?.mail ?? null);
+      },
       onEvent: (event) => {
         logSessionEvent(options.log, event);
         this.events.emit("imap", event);
@@ -234,23 +252,50 @@ export class Daemon {
           port: smtpPort,
           authenticate: async (username, password) => {
             const context = await this.authenticate(username, password);
-            return context ? (this.accounts.get(context.address)?.sender ?? null) : null;
+            return context && context !== "locked" ? (this.accounts.get(context.address)?.sender ?? null) : null;
           },
           log: options.log.child({ service: "smtp" }),
         }),
       );
       this.smtpPort = this.smtp.port;
     }
+    if (options.web) {
+      const { port, pagesDir } = options.web;
+      this.web = await listenOrWarn(options.log, "web reader", port, () =>
+        WebServer.listen({
+          port,
+          pagesDir,
+          handlers: controlHandlers(this),
+          subscribe: (listener) => {
+            this.events.on("control", listener);
+            return () => this.events.off("control", listener);
+          },
+        }),
+      );
+    }
+  }
+
+  /** The web reader's address, or null when it does not run. */
+  get webOrigin(): string | null {
+    return this.web?.origin ?? null;
+  }
+
+  /** A one-time log-in link to the web reader for an unlocked account. */
+  webLoginLink(address?: string): { address: string; url: string } {
+    if (!this.web) throw new WebReaderOffError();
+    const account = this.account(address);
+    return { address: account.address, url: this.web.loginLink(account.address) };
   }
 
   /** Both local servers log in through here: the named account must be
    * unlocked and the token its own. Unknown names wait as long as a wrong
-   * token does, so a guess learns nothing from timing. */
-  async authenticate(username: string, password: string): Promise<AccountContext | null> {
+   * token does, so a guess learns nothing from timing. An account on disk
+   * that waits for its passphrase is "locked": its client is told so. */
+  async authenticate(username: string, password: string): Promise<AccountContext | "locked" | null> {
     const account = this.accounts.get(username.toLowerCase());
     if (!account) {
       await sleep(FAILED_LOGIN_DELAY_MS);
-      return null;
+      return this.knownAddresses().includes(username.toLowerCase()) ? "locked" : null;
     }
     return (await account.tokens.verify(password)) ? account.context : null;
   }
@@ -361,7 +406,10 @@ export class Daemon {
 
   setOffline(offline: boolean): void {
     this.offline = offline;
-    for (const account of this.accounts.values()) this.emitEvent({ event: "status-changed", address: account.address });
+    for (const account of this.accounts.values()) {
+      account.sync?.setOffline?.(offline);
+      this.emitEvent({ event: "status-changed", address: account.address });
+    }
   }
 
   status(): DaemonStatus {
@@ -375,6 +423,15 @@ export class Daemon {
     };
   }
 
+  /** After the current control reply is sent: the program running this
+   * daemon stops it (and itself); with no such program, it stops itself. */
+  requestStop(): void {
+    setImmediate(() => {
+      if (this.events.listenerCount("stop-requested") > 0) this.events.emit("stop-requested");
+      else void this.stop();
+    });
+  }
+
   /** Graceful: stop taking requests and logins, then close each account
    * (its services, then its store) so nothing is left half-written. */
   async stop(): Promise<void> {
@@ -383,8 +440,21 @@ export class Daemon {
     await this.imap.close().catch(() => undefined);
     await this.smtp?.close();
     this.smtp = null;
+    await this.web?.close();
+    this.web = null;
     for (const account of this.accounts.values()) await account.stop();
     this.accounts.clear();
+  }
+}
+
+/** For what mail does not need (the web reader): a taken port is a warning, not a failure. */
+async function listenOrWarn<T>(log: Logger, service: string, port: number, listen: () => Promise<T>): Promise<T | null> {
+  try {
+    return await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    log.warn(`${service} not started: port ${port} on 127.0.0.1 is already in use`);
+    return null;
   }
 }
 
@@ -401,6 +471,7 @@ async function listenOrExplain<T>(service: string, port: number, listen: () => P
 function logSessionEvent(log: Logger, event: SessionEvent): void {
   if (event.type === "login") log.info({ session: event.session, user: event.username, method: event.method }, "imap login");
   else if (event.type === "login-failed") log.warn({ session: event.session, user: event.username }, "imap login failed");
+  else if (event.type === "login-locked") log.info({ session: event.session, user: event.username }, "imap login to a locked account");
   else if (event.type === "select") log.info({ session: event.session, mailbox: event.mailbox }, "imap select");
   else if (event.type === "error") log.error({ session: event.session, command: event.command, error: event.error }, "imap command failed");
 }

@@ -18,6 +18,7 @@ import { WrongPassphraseError } from "../store/secrets";
 import { accountDir, defaultDataDir } from "./account-folder";
 import { DEFAULT_IMAP_PORT } from "../imap/server";
 import { DEFAULT_SMTP_PORT } from "../smtp/gateway";
+import { DEFAULT_WEB_PORT, pagesBesideProgram } from "../web/server";
 import { fullServices } from "./account-services";
 import { PortInUseError, startDaemon } from "./daemon";
 
@@ -27,7 +28,7 @@ const EXIT_BAD_PASSPHRASE = 2;
 const EXIT_PORT_IN_USE = 3;
 const EXIT_ALREADY_RUNNING = 4;
 
-type Options = { dataDir: string; address?: string; imapPort: number; smtpPort: number; verbose: boolean };
+type Options = { dataDir: string; address?: string; imapPort: number; smtpPort: number; webPort: number | false; verbose: boolean };
 
 const program = new Command()
   .name("bitmaskd")
@@ -46,6 +47,13 @@ const program = new Command()
       .default(DEFAULT_SMTP_PORT)
       .argParser(portNumber),
   )
+  .addOption(
+    new Option("--web-port <port>", "the web reader's port on 127.0.0.1 (0: any free port)")
+      .env("BITMASK_WEB_PORT")
+      .default(DEFAULT_WEB_PORT)
+      .argParser(portNumber),
+  )
+  .option("--no-web-port", "no web reader")
   .option("-v, --verbose", "log logins and errors to stderr", false)
   .action(async (options: Options) => {
     const log = pino({ level: options.verbose ? "info" : "warn" }, pino.destination(2));
@@ -53,6 +61,7 @@ const program = new Command()
       dataDir: options.dataDir,
       imapPort: options.imapPort,
       smtpPort: options.smtpPort,
+      web: options.webPort === false ? undefined : { port: options.webPort, pagesDir: pagesBesideProgram() },
       services: fullServices(),
       log,
     });
@@ -65,6 +74,7 @@ const program = new Command()
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      daemon.events.once("stop-requested", stop);
     });
     try {
       if (options.address) {
@@ -85,6 +95,7 @@ const program = new Command()
 Control  ${daemon.controlSocketPath}
 IMAP     127.0.0.1:${daemon.imapPort}   (no TLS: loopback only)
 SMTP     ${daemon.smtpPort === null ? "not running in this version" : `127.0.0.1:${daemon.smtpPort}`}
+Web mail ${daemon.webOrigin ?? "not running"}   (log in: bitmaskctl web open)
 Unlocked ${status.accounts.map((account) => account.address).join(", ") || "none"}
 Locked   ${status.locked.join(", ") || "none"}
 The IMAP and SMTP password is the mail token: bitmaskctl mail get_token

@@ -34,6 +34,8 @@ export type SyncControl = {
   status(): SyncStatus;
   /** One sync now; reports progress in documents as it goes (total null while unknown). */
   syncNow(onProgress: (done: number, total: number | null) => void): Promise<SyncStatus>;
+  /** The user took the daemon offline, or back online. */
+  setOffline?(offline: boolean): void;
 };
 
 export type KeysControl = {

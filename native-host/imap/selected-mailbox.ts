@@ -7,7 +7,7 @@ import type { Mailbox } from "../mail/mailbox";
 import { SEQUENCE_STAR, normalizeSequenceSet } from "./protocol/sequence-set";
 import type { SequenceSet } from "./protocol/types";
 import { formatSequenceSet } from "./protocol/sequence-set";
-import { encodeFlags } from "./response/flags";
+import { SYSTEM_FLAG_LIST, encodeFlags } from "./response/flags";
 
 export type UntaggedWriter = (line: string) => void;
 
@@ -21,6 +21,8 @@ export class SelectedMailbox {
   private readonly pendingExpunged = new Set<number>();
   private readonly pendingFlags = new Map<number, FlagChange>();
   private readonly unsubscribe: () => void;
+  /** The keywords (lower-cased) the client was last told in FLAGS. */
+  private announcedKeywords = new Set<string>();
 
   constructor(
     readonly mailbox: Mailbox,
@@ -28,7 +30,7 @@ export class SelectedMailbox {
     private readonly modes: { condstore: () => boolean; qresync: () => boolean },
   ) {
     this.uids = mailbox.uids();
-    if (!readOnly) for (const uid of mailbox.claimRecent()) this.recent.add(uid);
+    for (const uid of readOnly ? mailbox.recentUids() : mailbox.claimRecent()) this.recent.add(uid);
     const onNew = (uids: number[]) => uids.forEach((uid) => this.pendingNew.add(uid));
     const onChanged = (changes: FlagChange[]) => changes.forEach((change) => this.pendingFlags.set(change.uid, change));
     const onExpunged = (uids: number[]) =>
@@ -49,6 +51,25 @@ export class SelectedMailbox {
 
   close(): void {
     this.unsubscribe();
+  }
+
+  /** FLAGS and PERMANENTFLAGS for the keywords in use now, which the client
+   * is then known to have been told. */
+  flagsResponses(): string[] {
+    const keywords = this.mailbox.keywords();
+    this.announcedKeywords = new Set(keywords.map((keyword) => keyword.toLowerCase()));
+    const permanent = this.readOnly ? "" : [SYSTEM_FLAG_LIST, ...keywords, "\\*"].join(" ");
+    return [`FLAGS (${[SYSTEM_FLAG_LIST, ...keywords].join(" ")})`, `OK [PERMANENTFLAGS (${permanent})] flags permitted`];
+  }
+
+  /** FLAGS and PERMANENTFLAGS again when a keyword the client was not told
+   * of is in use (set by another session, sync or this one), before any
+   * FETCH shows it: FLAGS "MUST be recorded by the client" as "the flags
+   * that are applicable for this mailbox" (RFC 3501 7.2.6). */
+  announceNewKeywords(write: UntaggedWriter): void {
+    if (this.mailbox.keywords().some((keyword) => !this.announcedKeywords.has(keyword.toLowerCase()))) {
+      for (const line of this.flagsResponses()) write(line);
+    }
   }
 
   get exists(): number {
@@ -159,12 +180,13 @@ export class SelectedMailbox {
       this.pendingNew.clear();
       if (added.length > 0) {
         this.uids = this.uids.concat(added);
-        if (!this.readOnly) for (const uid of this.mailbox.claimRecent()) this.recent.add(uid);
+        for (const uid of this.readOnly ? this.mailbox.recentUids() : this.mailbox.claimRecent()) this.recent.add(uid);
         write(`${this.uids.length} EXISTS`);
         write(`${this.recent.size} RECENT`);
       }
     }
     if (this.pendingFlags.size > 0) {
+      this.announceNewKeywords(write);
       const changes = [...this.pendingFlags.values()].sort((a, b) => a.uid - b.uid);
       this.pendingFlags.clear();
       for (const change of changes) {

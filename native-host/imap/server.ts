@@ -62,7 +62,7 @@ export class ImapServer {
       ...this.hooks,
       authenticate: async (username, password) => {
         const account = await this.hooks.authenticate(username, password);
-        if (!account || !this.connections.has(connection)) return account;
+        if (!account || account === "locked" || !this.connections.has(connection)) return account;
         const sessions = this.sessionsPerAccount.get(account) ?? 0;
         if (sessions >= MAX_SESSIONS_PER_ACCOUNT) throw new CommandFailure(`${username} has ${sessions} sessions open already`, "LIMIT");
         this.sessionsPerAccount.set(account, sessions + 1);

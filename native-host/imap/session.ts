@@ -27,13 +27,15 @@ export type SessionEvent =
   | { type: "connect"; session: number }
   | { type: "login"; session: number; username: string; method: "LOGIN" | "AUTHENTICATE" }
   | { type: "login-failed"; session: number; username: string }
+  | { type: "login-locked"; session: number; username: string }
   | { type: "select"; session: number; mailbox: string }
   | { type: "error"; session: number; command: string; error: string }
   | { type: "close"; session: number };
 
 export type ImapHooks = {
-  /** Checks a username and mail token; answers the account, or null after the failure delay. */
-  authenticate(username: string, password: string): Promise<Account | null>;
+  /** Checks a username and mail token; answers the account, "locked" for an
+   * account waiting for its passphrase, or null; both after the failure delay. */
+  authenticate(username: string, password: string): Promise<Account | "locked" | null>;
   onEvent?(event: SessionEvent): void;
 };
 
@@ -201,7 +203,11 @@ export class ImapSession {
     this.state = selected ? "selected" : this.account ? "authenticated" : "not-authenticated";
   }
 
+  /** After BYE nothing but the tagged OK: pending EXISTS, EXPUNGE and FETCH
+   * notices of the selected mailbox are dropped with it (RFC 3501 7.1.5:
+   * BYE says the server "is about to close the connection"). */
   logout(): void {
+    this.select(null);
     this.state = "logout";
   }
 
@@ -254,6 +260,8 @@ export class ImapSession {
       return;
     }
     const command = parsed.command;
+    // A keyword another session set since the last command is told before this command's FETCH shows it.
+    this.selected?.announceNewKeywords((line) => this.untagged(line));
     const completion = await this.run(command);
     if (this.selected) this.selected.flush((line) => this.untagged(line), !this.forbidsExpunge(command));
     const code = completion.code ? `[${completion.code}] ` : "";

@@ -1,4 +1,4 @@
-// Incoming mail (DESIGN.md, Incoming): each message the provider's MX
+// Incoming mail (docs/DESIGN.md, Incoming mail): each message the provider's MX
 // encrypted to the account's key is decrypted, its PGP/MIME layer opened and
 // verified, keys are learned from it, the X-Leap-* headers are stamped, and
 // the result is stored in INBOX in the same transaction that deletes the
@@ -76,7 +76,8 @@ export class IncomingProcessor {
       const inbox = this.account.requireMailbox("INBOX");
       this.store.transaction(() => {
         for (const { doc, envelope, message, error } of outcomes) {
-          inbox.add(message, { flags: [], internalDate: new Date(envelope.receivedAt) });
+          // Keyed by the provider's id: a device that took the same envelope too makes the same message, not a second one.
+          inbox.add(message, { flags: [], internalDate: new Date(envelope.receivedAt), key: `incoming-${envelope.providerId}` });
           this.store.delete(doc.id);
           if (error) this.q.addError.run(envelope.providerId, envelope.receivedAt, error, Date.now());
         }
@@ -144,7 +145,7 @@ function topHeader(raw: Uint8Array): string {
   return end < 0 ? text : text.slice(0, end);
 }
 
-/** LEAP's header values (LEAP-REFERENCE.md section 3). */
+/** LEAP's header values (docs/LEAP.md section 3). */
 function signatureHeader(opened: OpenedMessage | null): string {
   const signature = opened?.signature;
   if (signature?.status === "valid") return `valid; pubkey="${signature.fingerprint}"`;

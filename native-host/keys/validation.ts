@@ -1,6 +1,6 @@
 // LEAP's rule for when a newly found key may take the place of the key in
 // use for an address (keymanager/validation.py `can_upgrade`,
-// LEAP-REFERENCE.md section 8), with its "new key signed by the old one"
+// docs/LEAP.md section 8), with its "new key signed by the old one"
 // case implemented (LEAP left it a TODO) and a revoked old key treated as an
 // expired one (no one but its owner can revoke it).
 import { VALIDATION_LEVELS } from "../../shared/documents";

@@ -11,7 +11,7 @@ import { SearchIndex } from "./search-index";
 
 export const HIERARCHY_DELIMITER = "/";
 
-/** DESIGN.md's default mailboxes, with their RFC 6154 special-use attributes. */
+/** The default mailboxes of docs/DESIGN.md, with their RFC 6154 special-use attributes. */
 export const DEFAULT_MAILBOXES: readonly { name: string; specialUse: string | null }[] = [
   { name: "INBOX", specialUse: null },
   { name: "Sent", specialUse: "\\Sent" },
@@ -22,6 +22,9 @@ export const DEFAULT_MAILBOXES: readonly { name: string; specialUse: string | nu
 ];
 
 export type MailboxInfo = MailboxContent & { id: string };
+
+/** The document of a subscription to a name without a mailbox. */
+export const subscriptionIdFor = (name: string) => `S-${name}`;
 
 export class MailboxError extends Error {
   constructor(message: string) {
@@ -93,25 +96,34 @@ export class Account {
     return mailbox;
   }
 
+  /** Creates a mailbox, unsubscribed (as Dovecot: the client subscribes if
+   * it wants to) unless its name kept a subscription from before. */
   createMailbox(name: string, options: { specialUse?: string | null } = {}): Mailbox {
     const normalized = normalizeName(name);
     validateName(normalized);
     return this.store.transaction(() => {
       if (this.find(normalized)) throw new MailboxError(`mailbox ${normalized} already exists`);
       const id = `box-${randomBytes(8).toString("hex")}`;
-      this.putMailbox(id, normalized, options.specialUse ?? null, true);
+      const kept = this.store.has(subscriptionIdFor(normalized));
+      if (kept) this.store.delete(subscriptionIdFor(normalized));
+      this.putMailbox(id, normalized, options.specialUse ?? null, kept);
       return this.view(id);
     });
   }
 
-  /** Deletes a mailbox and its messages. Inferior mailboxes ("a/b" under "a") stay. */
+  /** Deletes a mailbox and its messages. Inferior mailboxes ("a/b" under "a")
+   * stay, and so does its subscription: "A server MUST NOT unilaterally
+   * remove an existing mailbox name from the subscription list even if a
+   * mailbox by that name no longer exists" (RFC 3501 6.3.6). */
   deleteMailbox(name: string): void {
     const normalized = normalizeName(name);
     if (normalized === "INBOX") throw new MailboxError("INBOX cannot be deleted");
     const mailbox = this.requireMailbox(normalized);
+    const subscribed = this.find(normalized)!.subscribed;
     this.store.transaction(() => {
       for (const uid of mailbox.uids()) mailbox.remove(uid);
       this.store.delete(mailbox.id);
+      if (subscribed) this.store.put("subscription", subscriptionIdFor(normalized), { name: normalized });
     });
     this.views.delete(mailbox.id);
   }
@@ -141,11 +153,27 @@ export class Account {
     });
   }
 
+  /** Subscribes or unsubscribes a name, whether or not a mailbox has it
+   * (RFC 3501 6.3.6 lets a server accept either). */
   setSubscribed(name: string, subscribed: boolean): void {
-    const info = this.find(normalizeName(name));
-    if (!info) throw new MailboxError(`no mailbox named ${name}`);
+    const normalized = normalizeName(name);
+    const info = this.find(normalized);
+    if (!info) {
+      validateName(normalized);
+      const id = subscriptionIdFor(normalized);
+      if (subscribed && !this.store.has(id)) this.store.put("subscription", id, { name: normalized });
+      if (!subscribed && this.store.has(id)) this.store.delete(id);
+      return;
+    }
     const { id, ...content } = info;
     if (content.subscribed !== subscribed) this.store.put("mailbox", id, { ...content, subscribed, clock: this.store.clock.tick() });
+  }
+
+  /** Every subscribed name, with or without a mailbox. */
+  subscriptions(): Set<string> {
+    const names = new Set(this.list().filter((info) => info.subscribed).map((info) => info.name));
+    for (const doc of this.store.allOfType("subscription")) names.add(doc.content!.name);
+    return names;
   }
 
   private find(name: string): MailboxInfo | undefined {

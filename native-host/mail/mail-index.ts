@@ -3,6 +3,7 @@
 // by a store apply hook. Whatever writes a document (the mail API, sync,
 // incoming) goes through the same path, so listeners hear about every change.
 import { EventEmitter } from "node:events";
+import { createHash, randomBytes } from "node:crypto";
 import type { Doc, FlagsContent, HeaderContent, MetaContent } from "../../shared/documents";
 import type { DocChange, DocumentStore, SqlDatabase } from "../store/document-store";
 import { hasFlag } from "./flags";
@@ -22,8 +23,9 @@ export type MessageRow = {
   modseq: number;
 };
 
-/** What names a message's content, for the Message that reads it. */
-export type MessageIdentity = { msgHash: string; messageId: string | null };
+/** What names a message's content, for the Message that reads it; metaId
+ * names its meta document (its flags document is flagsIdFor(metaId)). */
+export type MessageIdentity = { metaId: string; msgHash: string; messageId: string | null };
 
 export type FlagChange = { uid: number; flags: string[]; modseq: number };
 
@@ -139,7 +141,18 @@ const HEADERS_SCHEMA = `
 `;
 
 export const flagsIdFor = (metaId: string) => "F" + metaId.slice(1);
-export const metaIdFor = (mailboxId: string, msgHash: string) => `M-${mailboxId}-${msgHash}`;
+/** A new message's meta id, its own: the same bytes added twice are two
+ * messages (RFC 3501 6.3.11, "appends the literal argument as a new
+ * message"), while their header and content documents stay shared. With a
+ * key (see AddOptions), the id is that of the key and the bytes, so two
+ * devices that add the same message under one key make one document.
+ * Stores of earlier versions named messages `M-{mailbox}-{msgHash}` (64 hex
+ * digits, never 32 as here): those ids stay as they are, since nothing reads
+ * meaning from a meta id but flagsIdFor, which takes either form. */
+export function newMetaId(mailboxId: string, msgHash: string, key?: string): string {
+  const unique = key === undefined ? randomBytes(16).toString("hex") : createHash("sha256").update(`${key}\n${msgHash}`).digest("hex").slice(0, 32);
+  return `M-${mailboxId}-${unique}`;
+}
 export const headerIdFor = (msgHash: string) => `H-${msgHash}`;
 export const contentIdFor = (leafHash: string) => `C-${leafHash}`;
 
@@ -171,7 +184,7 @@ export class MailIndex {
         `DELETE FROM ${HEADERS_TABLE} WHERE (mailbox_id, uid) IN (SELECT mailbox_id, uid FROM mail_messages WHERE msg_hash = ?)`,
       ),
       identity: sql.prepare<[string, number], MessageIdentity>(
-        "SELECT msg_hash AS msgHash, message_id AS messageId FROM mail_messages WHERE mailbox_id = ? AND uid = ?",
+        "SELECT meta_id AS metaId, msg_hash AS msgHash, message_id AS messageId FROM mail_messages WHERE mailbox_id = ? AND uid = ?",
       ),
       syncHeader: sql.prepare<[string, number], { header: string }>(
         `SELECT header FROM ${HEADERS_TABLE} WHERE mailbox_id = ? AND uid = ?`,

@@ -14,14 +14,18 @@ import {
   HAS_KEYWORD,
   flagsIdFor,
   headerIdFor,
-  metaIdFor,
+  newMetaId,
 } from "./mail-index";
 import { MESSAGE_COLUMNS, Message, type MessageColumns } from "./message";
 import { SearchIndex } from "./search-index";
 import type { SearchField } from "./searchable-text";
 import { splitMessage } from "./mime-split";
 
-export type AddOptions = { flags?: string[]; internalDate?: Date };
+/** key: names the message for an add that may run twice (a retry after a
+ * crash, two devices taking the same incoming mail): a second add of the same
+ * bytes under the same key returns the first one's UID, with existed = true.
+ * Without a key every add makes a new message. */
+export type AddOptions = { flags?: string[]; internalDate?: Date; key?: string };
 export type AddResult = { uid: number; existed: boolean };
 export type CopyResult = { from: number; to: number }[];
 export type MailboxSummary = { uidNext: number; highestModseq: number; firstUnseenUid: number | undefined };
@@ -235,15 +239,15 @@ export class Mailbox {
     return this.range(first, last, options).filter((message) => wanted.has(message.uid));
   }
 
-  /** Stores a raw message. The same bytes already in this mailbox are not
-   * stored twice: their UID is returned with existed = true. */
+  /** Stores a raw message as a new message (see AddOptions.key for the one
+   * exception); parts already stored are shared, not stored again. */
   add(raw: Uint8Array, options: AddOptions = {}): AddResult {
     const split = splitMessage(raw);
     const flags = normalizeFlags(options.flags ?? []);
     const internalDate = (options.internalDate ?? new Date()).getTime();
     return this.store.transaction(() => {
-      const metaId = metaIdFor(this.id, split.msgHash);
-      const existing = this.q.byMetaId.get(metaId);
+      const metaId = newMetaId(this.id, split.msgHash, options.key);
+      const existing = options.key === undefined ? undefined : this.q.byMetaId.get(metaId);
       if (existing) return { uid: existing.uid, existed: true };
       const contents = [...split.leaves].flatMap(([hash, bytes]) => storeLeaf(this.store, hash, bytes));
       const headerId = headerIdFor(split.msgHash);
@@ -263,8 +267,8 @@ export class Mailbox {
     });
   }
 
-  /** Copies messages: two small documents each, parts shared. Returns the UID
-   * mapping (COPYUID); a message already in the target maps to its UID there. */
+  /** Copies messages: two small documents each, parts shared; each copy is a
+   * new message, also into this same mailbox. Returns the UID mapping (COPYUID). */
   copy(uids: readonly number[], target: Mailbox): CopyResult {
     return this.store.transaction(() => {
       const mapping: CopyResult = [];
@@ -273,12 +277,7 @@ export class Mailbox {
         if (!row) continue;
         const meta = this.store.get(row.meta_id, "meta")!.content!;
         const flags = this.store.get(meta.flags, "flags")?.content;
-        const targetMetaId = metaIdFor(target.id, row.msg_hash);
-        const existing = this.q.byMetaId.get(targetMetaId);
-        if (existing) {
-          mapping.push({ from: uid, to: existing.uid });
-          continue;
-        }
+        const targetMetaId = newMetaId(target.id, row.msg_hash);
         const targetFlagsId = flagsIdFor(targetMetaId);
         this.store.put("flags", targetFlagsId, {
           mailbox: target.id,
@@ -293,9 +292,9 @@ export class Mailbox {
     });
   }
 
-  /** Copy then remove from here, in one transaction. */
+  /** Copy then remove from here, in one transaction. Into this same mailbox,
+   * the messages get new UIDs (as Dovecot does: RFC 6851 allows it). */
   move(uids: readonly number[], target: Mailbox): CopyResult {
-    if (target.id === this.id) throw new Error("cannot move messages into the mailbox they are in");
     return this.store.transaction(() => {
       const mapping = this.copy(uids, target);
       for (const { from } of mapping) this.remove(from);
@@ -377,6 +376,14 @@ export class Mailbox {
   summary(): MailboxSummary {
     const [uidNext, highestModseq, firstUnseenUid] = this.q.summary.get(this.id) ?? [1, 1, null];
     return { uidNext, highestModseq, firstUnseenUid: firstUnseenUid ?? undefined };
+  }
+
+  /** The UIDs still recent, ascending, without claiming them: what a
+   * read-only session (EXAMINE) shows, since it "MUST NOT cause messages to
+   * lose the \Recent flag" (RFC 3501 6.3.2). */
+  recentUids(): number[] {
+    const state = this.q.state.get(this.id);
+    return state ? this.q.uidsAfter.all(this.id, state.recent_after) : [];
   }
 
   /** \Recent belongs to the first session that sees a message: this returns

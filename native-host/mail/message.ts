@@ -74,6 +74,11 @@ export class Message {
     return this.identity;
   }
 
+  /** The id of the message's meta document (its flags document is flagsIdFor of it). */
+  get metaId(): string {
+    return this.identify().metaId;
+  }
+
   /** The SHA-256 of the message's bytes (its content address). */
   get msgHash(): string {
     return this.identify().msgHash;

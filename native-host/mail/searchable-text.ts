@@ -33,12 +33,6 @@ export function foldCase(text: string): string {
   return text.toUpperCase().toLowerCase().replace(/\0/g, "\uFFFD");
 }
 
-/** The linear reference for SEARCH BODY / TEXT (TEXT also looks in the header). */
-export function textContains(text: SearchableText, field: SearchField, needle: string): boolean {
-  const folded = foldCase(needle);
-  return foldCase(text.body).includes(folded) || (field === "text" && foldCase(text.header).includes(folded));
-}
-
 /** A header block's fields as IMAP reads them (parseExactHeaderFields, as
  * for ENVELOPE), each value unfolded: its line breaks removed (RFC 5322 2.2.3). */
 export function unfoldedHeaderFields(header: string): HeaderField[] {
@@ -73,7 +67,8 @@ function collectBodyText(node: MimeNode, leaf: LeafReader, out: string[]): boole
   return true;
 }
 
-function transferDecode(bytes: Uint8Array, fields: HeaderField[]): Uint8Array {
+/** A leaf's body without its Content-Transfer-Encoding (base64, quoted-printable). */
+export function transferDecode(bytes: Uint8Array, fields: HeaderField[]): Uint8Array {
   const encoding = headerValue(fields, "content-transfer-encoding")?.trim().toLowerCase();
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (encoding === "base64") return Buffer.from(buffer.toString("latin1"), "base64");
@@ -147,7 +142,7 @@ function decoderFor(charset: string): TextDecoder | null {
 /** Decodes text in its declared charset. Without one, with US-ASCII (often
  * wrong in practice) or with an unknown one: UTF-8 when the bytes are valid
  * UTF-8, else windows-1252, which decodes every byte. */
-function decodeCharset(bytes: Uint8Array, charset: string | undefined): string {
+export function decodeCharset(bytes: Uint8Array, charset: string | undefined): string {
   const label = charset?.trim().toLowerCase().replace(/\*.*$/, "") ?? "";
   const declared = label === "" || label === "us-ascii" || label === "ascii" ? null : decoderFor(label);
   // WHATWG maps Latin-1 labels to windows-1252 too.

@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerEnvelope, type SMTPServerSession } from "smtp-server";
 import type { Authenticate } from "../auth/authenticator";
-import type { KeyManager, PublicKeyInfo } from "../keys/keymanager-api";
+import type { KeyManager } from "../keys/keymanager-api";
 import {
   CLIENT_IDLE_TIMEOUT_MS,
   CLOSE_TIMEOUT_MS,
@@ -19,8 +19,8 @@ import {
   MAX_UNAUTHENTICATED_COMMANDS,
 } from "./limits";
 import type { Outbox, SubmissionOutcome } from "./outbox";
-import { prepareDeliveries } from "./outgoing-message";
 import { SmtpReplyError } from "./smtp-reply";
+import { type Recipient, NoEncryptionKeyRefusal, lookUpRecipient, submitMessage } from "./submission";
 
 export const DEFAULT_SMTP_PORT = 2013;
 
@@ -48,7 +48,7 @@ export type SmtpGatewayHooks = {
 };
 
 /** What one mail transaction learned at RCPT time, for DATA. */
-type Transaction = { recipients: { address: string; found: PublicKeyInfo | null }[]; refusedForNoKey: string[] };
+type Transaction = { recipients: Recipient[]; refusedForNoKey: string[] };
 
 export class SmtpGateway {
   private readonly server: SMTPServer;
@@ -164,15 +164,13 @@ export class SmtpGateway {
   /** Looks the recipient's key up now, so DATA has it and the refusal under
    * "always encrypt" names the recipient while the client can still react. */
   private async checkRecipient(address: string, session: SMTPServerSession): Promise<void> {
-    const sender = senderOf(session);
     const transaction = this.transaction(session);
-    const { key, refusals } = await sender.keys.findEncryptionKey(address);
-    if (!key && sender.alwaysEncrypt()) {
-      transaction.refusedForNoKey.push(address);
-      const why = refusals.length > 0 ? ` (${refusals.map((refusal) => refusal.reason).join("; ")})` : "";
-      throw new SmtpReplyError(550, "5.7.1", `no encryption key for <${address}>${why}, and this account sends only encrypted mail`);
+    try {
+      transaction.recipients.push(await lookUpRecipient(senderOf(session), address));
+    } catch (error) {
+      if (error instanceof NoEncryptionKeyRefusal) transaction.refusedForNoKey.push(address);
+      throw error;
     }
-    transaction.recipients.push({ address, found: key });
   }
 
   private async receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
@@ -189,15 +187,8 @@ export class SmtpGateway {
         `not sent to anyone: no encryption key for ${transaction.refusedForNoKey.map((a) => `<${a}>`).join(", ")}, and this account sends only encrypted mail`,
       );
     }
-    const sender = senderOf(session);
-    const [own, autocrypt] = await Promise.all([sender.keys.ownKey(), sender.keys.autocryptHeader()]);
-    const recipients = transaction.recipients.map(({ address, found }) => ({ address, key: found?.key ?? null }));
-    const prepared = await prepareDeliveries(message, own, recipients, autocrypt);
-    for (const { address, found } of transaction.recipients) {
-      if (found && prepared.encryptedByUs) await sender.keys.recordKeyUse(address, found.fingerprint, "encryption");
-    }
-    const outcome = await sender.outbox.submit({ from: sender.address, original: message, deliveries: prepared.deliveries });
-    this.emit({ type: "sent", session: session.id, encrypted: prepared.encrypted, signedOnly: prepared.signedOnly, outcome });
+    const { outcome, encrypted, signedOnly } = await submitMessage(senderOf(session), message, transaction.recipients);
+    this.emit({ type: "sent", session: session.id, encrypted, signedOnly, outcome });
     return outcome.reply;
   }
 

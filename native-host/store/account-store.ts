@@ -39,11 +39,6 @@ export async function createAccountStore(dir: string, passphrase: string, secret
   return store;
 }
 
-/** Opens the store; a wrong passphrase throws WrongPassphraseError and changes nothing. */
-export async function unlockAccountStore(dir: string, passphrase: string): Promise<DocumentStore> {
-  return DocumentStore.open(path.join(dir, STORE_FILE), await unlockSecret(dir, passphrase));
-}
-
 export async function unlockSecret(dir: string, passphrase: string): Promise<Uint8Array> {
   if (!accountStoreExists(dir)) throw new NoAccountError(dir);
   return unwrapSecret(await readSecretsFile(path.join(dir, SECRETS_FILE)), passphrase);

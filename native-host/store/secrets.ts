@@ -6,7 +6,7 @@ import path from "node:path";
 import { z } from "zod";
 import { STORAGE_SECRET_BYTES } from "../../shared/crypto/subkeys";
 
-/** scrypt cost: N = 2^17 (DESIGN.md's floor), r 8, p 1: about 128 MiB and a few hundred ms. */
+/** scrypt cost: N = 2^17 (the floor in docs/DESIGN.md), r 8, p 1: about 128 MiB and a few hundred ms. */
 export const SCRYPT_COST = { N: 2 ** 17, r: 8, p: 1 } as const;
 const SCRYPT_MAXMEM = 256 * 1024 * 1024;
 const ASSOCIATED_DATA = Buffer.from("bitmask-mail/secrets/v1");

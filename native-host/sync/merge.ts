@@ -1,4 +1,4 @@
-// How two devices' versions of one document become one (DESIGN.md, sync):
+// How two devices' versions of one document become one (docs/DESIGN.md, Data model):
 // flags merge flag by flag, the later change on the hybrid clock winning;
 // mailboxes and settings keep the later edit (a mailbox keeps the identity
 // of its first creation); keymanager documents merge by

@@ -3,6 +3,8 @@
 // incoming queue, and the provider's description. Every answer is checked
 // against the shared schemas; every byte of mail that passes is ciphertext.
 import { scrypt as scryptCallback } from "node:crypto";
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
 import type { z } from "zod";
 import {
   bearer,
@@ -15,6 +17,7 @@ import {
   pushResponse,
   secretsBlob,
   signupResponse,
+  type IncomingDeleteRequest,
   type IncomingResponse,
   type ProviderInfo,
 } from "../../shared/provider-api";
@@ -112,6 +115,33 @@ export class ProviderClient {
     const start = await this.call("POST", "/login/start", loginStartResponse, { json: { username, A: srp.A } });
     const proof = await srp.answer(start.salt, start.B);
     return { loginId: start.loginId, M1: proof.M1, proof };
+  }
+
+  /** Opens a long-lived text/event-stream response (no time limit: the
+   * caller watches it and aborts with `signal`). Resolves once the provider
+   * answered 200; the caller reads the response to its end. */
+  openStream(path: string, token: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const url = `${this.base}${path}`;
+    const secure = url.startsWith("https:");
+    return new Promise((resolve, reject) => {
+      const request = (secure ? https : http).request(url, {
+        headers: { accept: "text/event-stream", authorization: bearer(token) },
+        ca: this.endpoint.ca,
+        signal,
+      });
+      request.on("error", (error) => reject(new ProviderUnavailableError(`the provider's event stream is unreachable: ${error.message}`)));
+      request.once("response", (response) => {
+        if (response.statusCode === 200) {
+          resolve(response);
+          return;
+        }
+        response.resume();
+        const status = response.statusCode ?? 0;
+        const message = `the provider answered ${status} to GET ${path}`;
+        reject(status >= 400 && status < 500 ? new ProviderRefusedError(status, message) : new ProviderUnavailableError(message));
+      });
+      request.end();
+    });
   }
 
   /** One request; the answer checked against `schema` (undefined for 204). */
@@ -230,25 +260,36 @@ export class ProviderSession implements SyncTransport {
     return this.authorized("GET", `/incoming?limit=${limit}`, incomingResponse, undefined, MAX_INCOMING_RESPONSE_BYTES);
   }
 
-  async deleteIncoming(id: string): Promise<void> {
-    await this.authorized("DELETE", `/incoming/${encodeURIComponent(id)}`, null);
+  /** Deletes a page of incoming mail in one request. */
+  async deleteIncoming(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.authorized("POST", "/incoming/delete", null, { ids } satisfies IncomingDeleteRequest);
   }
 
-  /** A call with the session's token; one fresh log-in when the provider
-   * says the token is no longer good (it expired or the provider restarted). */
-  private async authorized<S extends z.ZodType>(
+  /** The provider's event stream (GET /events), logging in again once when
+   * the token is refused. */
+  openEvents(signal: AbortSignal): Promise<IncomingMessage> {
+    return this.withToken((token) => this.client.openStream("/events", token, signal));
+  }
+
+  private authorized<S extends z.ZodType>(
     method: "GET" | "PUT" | "POST" | "DELETE",
     path: string,
     schema: S | null,
     json?: unknown,
     maxBytes?: number,
   ): Promise<z.infer<S>> {
+    return this.withToken((token) => this.client.call(method, path, schema, { token, json, maxBytes }));
+  }
+
+  /** `use` with the session's token; once more with a fresh log-in when the
+   * provider says the token is no longer good (it expired or the provider restarted). */
+  private async withToken<T>(use: (token: string) => Promise<T>): Promise<T> {
     try {
-      return await this.client.call(method, path, schema, { token: await this.token(), json, maxBytes });
+      return await use(await this.token());
     } catch (error) {
       if (!(error instanceof ProviderRefusedError) || error.status !== 401) throw error;
       this.login = null;
-      return this.client.call(method, path, schema, { token: await this.token(), json, maxBytes });
+      return use(await this.token());
     }
   }
 }

@@ -1,4 +1,4 @@
-// Two-way sync of the document store with the provider (DESIGN.md, sync).
+// Two-way sync of the document store with the provider (docs/DESIGN.md, "Sync encryption").
 //
 // Pull: pages of sealed documents since the last provider generation are
 // opened (a tampered, swapped or rolled-back document is refused, reported
@@ -137,8 +137,15 @@ export class SyncEngine {
     return report;
   }
 
-  private get pulledGeneration(): number {
+  /** Where the next pull starts in the provider's log. */
+  get pulledGeneration(): number {
     return this.q.state.get("pulled")?.value ?? 0;
+  }
+
+  /** Whether a document written after local generation `gen` still has to
+   * be pushed (the loop's own writes, pulled or already pushed, do not). */
+  hasChangesAfter(gen: number): boolean {
+    return this.q.dirty.all(gen, 1).length > 0;
   }
 
   private async pull(report: SyncReport): Promise<void> {
@@ -274,6 +281,7 @@ export class SyncEngine {
         continue;
       }
       const byId = new Map(result.results.map((entry) => [entry.id, entry]));
+      const ownGenerations = new Set<number>();
       this.store.transaction(() => {
         for (const { doc, wire } of batch) {
           const outcome = byId.get(wire.id);
@@ -281,6 +289,7 @@ export class SyncEngine {
             this.q.record.run({ local_id: doc.id, wire_id: wire.id, remote_rev: outcome.rev, synced_gen: doc.gen });
             this.q.recordPushed.run(wire.id, outcome.rev, dataHash(wire.data));
             this.q.clearRolledBack.run(doc.id);
+            if (outcome.gen !== undefined) ownGenerations.add(outcome.gen);
             report.pushed++;
           } else {
             // Left dirty: the next pull brings the provider's version to merge with.
@@ -291,6 +300,7 @@ export class SyncEngine {
             report.conflicts++;
           }
         }
+        this.skipOwnGenerations(ownGenerations);
       });
       done += batch.length;
       this.options.onProgress?.({ phase: "push", done, total });
@@ -305,6 +315,16 @@ export class SyncEngine {
     const expectedRev = this.q.rolledBack.get(id)?.provider_rev ?? knownRev;
     const wire = await this.cipher.seal({ ...doc, rev: knownRev + 1 });
     return { doc, wire: { ...wire, expectedRev } };
+  }
+
+  /** Moves the pull past what this device just stored, when nothing from
+   * another device lies in between: the next pull then downloads none of it.
+   * (When something does, the pull serves our documents back and
+   * isOwnPushEchoed skips them without opening them.) */
+  private skipOwnGenerations(own: Set<number>): void {
+    let reached = this.pulledGeneration;
+    while (own.has(reached + 1)) reached++;
+    if (reached !== this.pulledGeneration) this.q.setState.run("pulled", reached);
   }
 }
 

@@ -6,7 +6,8 @@ import type { WireDoc } from "../../shared/crypto/document-cipher";
 /** `remaining` (documents after this page) may be absent when `more` is true. */
 export type PulledPage = { generation: number; docs: (WireDoc & { gen: number })[]; more: boolean; remaining?: number };
 export type PushedDoc = WireDoc & { expectedRev: number };
-export type PushResult = { generation: number; results: { id: string; status: "stored" | "conflict"; rev: number }[] };
+/** `gen`: where a stored document went in the provider's log (absent from older providers). */
+export type PushResult = { generation: number; results: { id: string; status: "stored" | "conflict"; rev: number; gen?: number }[] };
 
 export interface SyncTransport {
   pull(since: number, limit: number): Promise<PulledPage>;

@@ -9,6 +9,7 @@ import type { IncomingStore } from "../storage/incoming-store";
 import type { KeyDirectoryStore } from "../storage/key-directory";
 import type { SyncStore } from "../storage/sync-store";
 import { QuotaExceededError } from "../storage/usage";
+import type { EventStreams } from "./event-streams";
 import { HttpError, sendJson } from "./http-io";
 
 export type HttpContext = {
@@ -19,6 +20,7 @@ export type HttpContext = {
   sync: SyncStore;
   incoming: IncomingStore;
   keyDirectory: KeyDirectoryStore;
+  events: EventStreams;
   clock: Clock;
   limits: Limits;
   log: Logger;

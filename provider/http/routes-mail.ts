@@ -3,11 +3,12 @@ import {
   address as addressSchema,
   type HealthResponse,
   type IncomingResponse,
+  incomingDeleteRequest,
   incomingQuery,
   type ProviderInfo,
 } from "../../shared/provider-api";
 import { readPublishableKey, UnusableKeyError } from "../keys/public-key";
-import { HttpError, parseOr400, readBody, sendEmpty, sendJson, sendText } from "./http-io";
+import { HttpError, parseOr400, readBody, readJson, sendEmpty, sendJson, sendText } from "./http-io";
 import type { HttpContext, Route } from "./router";
 
 export function mailRoutes(context: HttpContext): Route[] {
@@ -40,7 +41,17 @@ export function mailRoutes(context: HttpContext): Route[] {
       path: /^\/incoming\/([A-Za-z0-9_-]{1,64})$/,
       auth: true,
       async handle({ res, match, user }) {
-        incoming.delete(user.id, match[1] as string);
+        incoming.delete(user.id, [match[1] as string]);
+        sendEmpty(res);
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/incoming\/delete$/,
+      auth: true,
+      async handle({ req, res, user }) {
+        const { ids } = await readJson(req, incomingDeleteRequest, limits.maxJsonBytes);
+        incoming.delete(user.id, ids);
         sendEmpty(res);
       },
     },

@@ -1,6 +1,7 @@
 // The incoming queue: mail accepted by the MX, encrypted to the user's key,
 // waiting for the user's daemon to fetch and delete it.
 import { randomBytes } from "node:crypto";
+import type { ChangeFeed } from "./change-feed";
 import type { SqlDatabase } from "./database";
 import type { Usage } from "./usage";
 
@@ -12,6 +13,7 @@ export class IncomingStore {
   constructor(
     private readonly sql: SqlDatabase,
     private readonly usage: Usage,
+    private readonly feed?: ChangeFeed,
   ) {
     this.statements = {
       insert: sql.prepare("INSERT INTO incoming (user_id, id, data, received_at) VALUES (?, ?, ?, ?)"),
@@ -20,6 +22,8 @@ export class IncomingStore {
       ),
       size: sql.prepare<[number, string], { size: number }>("SELECT length(data) AS size FROM incoming WHERE user_id = ? AND id = ?"),
       delete: sql.prepare("DELETE FROM incoming WHERE user_id = ? AND id = ?"),
+      // Answered from incoming_by_age (user_id first), not a scan.
+      waiting: sql.prepare<[number], { one: number }>("SELECT 1 AS one FROM incoming WHERE user_id = ? LIMIT 1"),
     };
   }
 
@@ -27,16 +31,23 @@ export class IncomingStore {
    * `alsoInTransaction` writes): all or none. The quota is not checked here
    * but when the mail is offered (MX RCPT). */
   add(deliveries: readonly { userId: number; data: Buffer }[], receivedAt: number, alsoInTransaction: () => void = () => {}): string[] {
-    return this.sql.transaction(() => {
-      const ids = deliveries.map(({ userId, data }) => {
+    const ids = this.sql.transaction(() => {
+      const made = deliveries.map(({ userId, data }) => {
         const id = randomBytes(16).toString("base64url");
         this.usage.record(userId, data.length);
         this.statements.insert.run(userId, id, data, receivedAt);
         return id;
       });
       alsoInTransaction();
-      return ids;
+      return made;
     })();
+    for (const userId of new Set(deliveries.map((delivery) => delivery.userId))) this.feed?.emit("incoming", userId);
+    return ids;
+  }
+
+  /** Whether any mail waits for the user. */
+  waiting(userId: number): boolean {
+    return this.statements.waiting.get(userId) !== undefined;
   }
 
   /** Oldest first; `more` when there are further entries. */
@@ -48,13 +59,15 @@ export class IncomingStore {
     };
   }
 
-  /** Idempotent: deleting what is not there is fine. */
-  delete(userId: number, id: string): void {
+  /** Idempotent: deleting what is not there is fine. One transaction for all. */
+  delete(userId: number, ids: readonly string[]): void {
     this.sql.transaction(() => {
-      const size = this.statements.size.get(userId, id)?.size;
-      if (size === undefined) return;
-      this.statements.delete.run(userId, id);
-      this.usage.add(userId, -size);
+      for (const id of ids) {
+        const size = this.statements.size.get(userId, id)?.size;
+        if (size === undefined) continue;
+        this.statements.delete.run(userId, id);
+        this.usage.add(userId, -size);
+      }
     })();
   }
 }

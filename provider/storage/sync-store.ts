@@ -1,11 +1,13 @@
 // Per-user sync documents: opaque ids, revisions, generations and ciphertext.
 // Every write takes the user's next generation; only the newest version of a
 // document is kept, so "changes since g" is every document with gen > g.
+import type { ChangeFeed } from "./change-feed";
 import type { SqlDatabase } from "./database";
 import type { Usage } from "./usage";
 
 export type DocToStore = { id: string; rev: number; expectedRev: number; data: Buffer };
-export type StoreResult = { id: string; status: "stored" | "conflict"; rev: number };
+/** `gen`: the generation a stored document took (its device need not pull it back). */
+export type StoreResult = { id: string; status: "stored"; rev: number; gen: number } | { id: string; status: "conflict"; rev: number };
 
 /** A changed document without its data, which is read when it is sent. */
 export type ChangeEntry = { id: string; rev: number; gen: number; size: number };
@@ -18,6 +20,7 @@ export class SyncStore {
   constructor(
     private readonly sql: SqlDatabase,
     private readonly usage: Usage,
+    private readonly feed?: ChangeFeed,
   ) {
     this.statements = {
       current: sql.prepare<[number, string], { rev: number; size: number }>(
@@ -49,7 +52,7 @@ export class SyncStore {
    * QuotaExceededError is thrown.
    */
   push(userId: number, docs: readonly DocToStore[]): { generation: number; results: StoreResult[] } {
-    return this.sql.transaction(() => {
+    const pushed = this.sql.transaction(() => {
       let generation = this.generation(userId);
       let growth = 0;
       const results: StoreResult[] = [];
@@ -63,12 +66,14 @@ export class SyncStore {
         generation += 1;
         this.statements.upsert.run({ userId, id: doc.id, rev: doc.rev, gen: generation, data: doc.data });
         growth += doc.data.length - (current?.size ?? 0);
-        results.push({ id: doc.id, status: "stored", rev: doc.rev });
+        results.push({ id: doc.id, status: "stored", rev: doc.rev, gen: generation });
       }
       this.usage.add(userId, growth);
       this.statements.setGeneration.run(generation, userId);
       return { generation, results };
     })();
+    if (pushed.results.some((result) => result.status === "stored")) this.feed?.emit("sync", userId, pushed.generation);
+    return pushed;
   }
 
   /**

@@ -1,4 +1,4 @@
-// Sync encryption of one document (DESIGN.md, "Sync encryption").
+// Sync encryption of one document (docs/DESIGN.md, "Sync encryption").
 //
 // On the wire a document is {id, rev, data}: `id` is HMAC(local id), so the
 // provider sees no mailbox ids or content hashes; `data` is AES-256-GCM under

@@ -48,7 +48,7 @@ import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDae
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const XPI = path.join(ROOT, "dist", "bitmask-mail.xpi");
 const ARTIFACTS = path.join(ROOT, "tests", "artifacts");
-/** DESIGN.md's promise: the account exists and is logged in within 60 s. */
+/** docs/DESIGN.md's promise: the account exists and is logged in within 60 s. */
 const SETUP_DEADLINE_MS = 60_000;
 
 const skipReason = requireThunderbird("the Thunderbird end-to-end test");

@@ -25,3 +25,10 @@ export async function buildPrograms(outdir: string, entryPoints: Record<string, 
     logLevel: "warning",
   });
 }
+
+/** The web reader's pages, bundled as scripts/build.mjs does, into `outdir`. */
+export async function buildWebPages(outdir: string): Promise<void> {
+  // @ts-expect-error: a plain .mjs script without types
+  const pages = (await import("../../scripts/web-pages.mjs")) as { buildWebPages(outdir: string): Promise<void> };
+  await pages.buildWebPages(outdir);
+}

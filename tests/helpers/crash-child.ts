@@ -1,13 +1,12 @@
 // Child process for the crash test: adds, flags, copies and expunges messages
 // as fast as it can, printing a line after each committed step, until killed.
 import { createHash } from "node:crypto";
-import { fromHex } from "../../shared/bytes";
 import { Account } from "../../native-host/mail/account";
 import { DocumentStore } from "../../native-host/store/document-store";
 import { messageWithAttachment, plainMessage } from "./messages";
 
 const [file, secretHex, startArg] = process.argv.slice(2);
-const store = await DocumentStore.open(file!, fromHex(secretHex!));
+const store = await DocumentStore.open(file!, new Uint8Array(Buffer.from(secretHex!, "hex")));
 const account = Account.open(store);
 const inbox = account.requireMailbox("INBOX");
 const archive = account.requireMailbox("Archive");

@@ -4,6 +4,7 @@
 // provider. Rounds with the provider run on demand (syncNow) unless a test
 // asks for a short interval.
 import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
 import pino from "pino";
 import { fullServices } from "../../native-host/daemon/account-services";
 import { type Daemon, startDaemon, type UnlockedAccount } from "../../native-host/daemon/daemon";
@@ -40,23 +41,40 @@ export type TestDaemon = {
   stop(): Promise<void>;
 };
 
-export async function startTestDaemon(options: { dataDir?: string; intervalMs?: number } = {}): Promise<TestDaemon> {
+/** `push`: listen to the provider's event stream (off by default: tests
+ * decide when devices talk); `localChangeDelayMs`: push local changes by
+ * themselves this soon after them; `log`: to watch what the daemon logs;
+ * `controlSocket`: listen on `<dataDir>/bitmaskd.sock` (the default is none);
+ * `webPagesDir`: run the web reader on a free port, serving these pages. */
+export async function startTestDaemon(
+  options: {
+    dataDir?: string;
+    intervalMs?: number;
+    push?: boolean;
+    localChangeDelayMs?: number;
+    log?: pino.Logger;
+    controlSocket?: boolean;
+    webPagesDir?: string;
+  } = {},
+): Promise<TestDaemon> {
   const temp = options.dataDir ? null : tempDir("bitmask-daemon-");
   const dataDir = options.dataDir ?? temp!.dir;
   const daemon = await startDaemon({
     dataDir,
     imapPort: 0,
     smtpPort: 0,
-    socketPath: null,
-    // Rounds on demand unless asked (not even after a local change): tests
-    // decide when devices talk.
-    // No internet here: every WKD host is unknown, at once.
+    socketPath: options.controlSocket ? undefined : null,
+    web: options.webPagesDir ? { port: 0, pagesDir: options.webPagesDir } : undefined,
     services: fullServices({
+      // Rounds on demand unless asked (not even after a local change): tests
+      // decide when devices talk.
       intervalMs: options.intervalMs ?? ON_DEMAND_MS,
-      localChangeDelayMs: options.intervalMs ?? ON_DEMAND_MS,
+      localChangeDelayMs: options.localChangeDelayMs ?? options.intervalMs ?? ON_DEMAND_MS,
+      push: options.push ?? false,
+      // No internet here: every WKD host is unknown, at once.
       wkd: new WkdClient({ connectTo: () => null }),
     }),
-    log: pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
+    log: options.log ?? pino({ level: process.env.DAEMON_TEST_LOG ?? "silent" }),
   });
   return {
     daemon,
@@ -109,4 +127,41 @@ export async function inboxOverImap(daemon: Daemon, account: UnlockedAccount): P
   } finally {
     await client.logout();
   }
+}
+
+/** Sends a message as `account` through its daemon's SMTP gateway, as a mail client does. */
+export async function sendThroughGateway(
+  daemon: Daemon,
+  account: UnlockedAccount,
+  message: { from?: string; to: string | string[]; subject: string; text: string },
+): Promise<void> {
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: daemon.smtpPort!,
+    secure: false,
+    ignoreTLS: true,
+    auth: { user: account.address, pass: account.tokens.current() },
+  });
+  await transport.sendMail({ from: account.address, ...message }).finally(() => transport.close());
+}
+
+/** The newest message of the account's INBOX, as text. */
+export function newestInInbox(account: UnlockedAccount): string {
+  const inbox = account.mail.requireMailbox("INBOX");
+  return inbox.get(inbox.uids().at(-1)!)!.raw().toString("utf8");
+}
+
+export type TwoDevices = { provider: TlsProvider; aliceDevice: TestDaemon; carolDevice: TestDaemon; alice: UnlockedAccount; carol: UnlockedAccount };
+
+/** A provider and two daemons, alice@example.org on the first (with `aliceOptions`)
+ * and carol@example.org on the second, each signed up with its key published. */
+export async function startTwoDevices(passphrase: string, aliceOptions: Parameters<typeof startTestDaemon>[0] = {}): Promise<TwoDevices> {
+  const provider = await startTlsProvider();
+  const aliceDevice = await startTestDaemon(aliceOptions);
+  const carolDevice = await startTestDaemon();
+  const alice = await signUpAccount(aliceDevice.daemon, provider, "alice@example.org", passphrase);
+  const carol = await signUpAccount(carolDevice.daemon, provider, "carol@example.org", passphrase);
+  await syncNow(alice);
+  await syncNow(carol);
+  return { provider, aliceDevice, carolDevice, alice, carol };
 }

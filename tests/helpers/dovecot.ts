@@ -99,6 +99,11 @@ default_login_user = ${runAs.name}
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:${dir}/Maildir
+# Our hierarchy delimiter, so that the same commands name the same mailboxes.
+namespace inbox {
+  inbox = yes
+  separator = /
+}
 mail_home = ${dir}/home
 passdb {
   driver = static

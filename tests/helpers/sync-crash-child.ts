@@ -15,8 +15,8 @@
 //             then "state" again with every mailbox's content ("full
 //             <json>"), and exits. The last killed run may have stored that
 //             message without saying so (killed between the commit and the
-//             print): adding the same bytes again stores nothing new, and
-//             now the test knows of it.
+//             print): adding the same bytes again under the same key
+//             stores nothing new, and now the test knows of it.
 import { createHash } from "node:crypto";
 import pino from "pino";
 import { fullServices } from "../../native-host/daemon/account-services";
@@ -70,7 +70,7 @@ async function round(): Promise<void> {
 const inbox = account.mail.requireMailbox("INBOX");
 const archive = account.mail.requireMailbox("Archive");
 const addMessage = (n: number) => {
-  inbox.add(plainMessage(n, `Written on the crashing device.\r\n`));
+  inbox.add(plainMessage(n, `Written on the crashing device.\r\n`), { key: `crash-test-${n}` });
   print(`added ${n}`);
 };
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { STORE_FILE, unlockSecret } from "../../native-host/store/account-store";
 import { DocumentStore } from "../../native-host/store/document-store";
 import { Account } from "../../native-host/mail/account";
 
@@ -32,4 +33,10 @@ export async function openTempStore() {
 export async function openTempAccount() {
   const temp = await openTempStore();
   return { ...temp, account: Account.open(temp.store) };
+}
+
+/** Opens an account folder's store as the daemon does at unlock; a wrong
+ * passphrase throws WrongPassphraseError and changes nothing. */
+export async function unlockAccountStore(dir: string, passphrase: string): Promise<DocumentStore> {
+  return DocumentStore.open(path.join(dir, STORE_FILE), await unlockSecret(dir, passphrase));
 }

@@ -63,8 +63,8 @@ describe("the bridge process", () => {
   beforeAll(async () => {
     await buildPrograms(BUILD_DIR, { "native-host": "native-host/native/main.ts", bitmaskd: "native-host/daemon/main.ts" });
     home = mkdtempSync(path.join(os.tmpdir(), "bridge-"));
-    // Port 0: the daemon the bridge starts must not collide with a real one on 1984.
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, BITMASK_IMAP_PORT: "0" };
+    // Port 0: the daemon the bridge starts must not collide with a real one on 1984 (or its web reader on 1986).
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, BITMASK_IMAP_PORT: "0", BITMASK_WEB_PORT: "0" };
     delete env.XDG_DATA_HOME;
     bridge = spawn(process.execPath, [path.join(BUILD_DIR, "native-host.js"), "/path/to/manifest.json", "bitmask-mail@bitmask.net"], {
       env,
@@ -122,6 +122,9 @@ describe("the bridge process", () => {
     expect(await tb.event("account-unlocked")).toEqual({ event: "account-unlocked", address: "dora@example.org" });
     tb.send({ id: 7, method: "account.login", params: { address: "dora@example.org", passphrase: "wrong" } });
     expect(await tb.reply(7)).toMatchObject({ error: { code: "wrong-passphrase" } });
+    // The popup's "Open web mail": a one-time link to the daemon's web reader.
+    tb.send({ id: 8, method: "web.open_link", params: { address: "dora@example.org" } });
+    expect(await tb.reply(8)).toMatchObject({ result: { address: "dora@example.org", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/login\?secret=/) } });
 
     const exited = new Promise<number | null>((resolve) => bridge.once("exit", (code) => resolve(code)));
     bridge.stdin!.end();

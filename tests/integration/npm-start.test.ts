@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPrograms, testBuildDir } from "../helpers/build";
+import { buildPrograms, buildWebPages, testBuildDir } from "../helpers/build";
 import { tempDir } from "../helpers/temp-store";
 import { expectSuccess, requireTool, runTool } from "../helpers/tools";
 
@@ -56,8 +56,9 @@ function setting(stdout: string, name: string): string {
 
 beforeAll(async () => {
   await buildPrograms(BUILD_DIR, { "bitmask-local": "native-host/daemon/local-main.ts", bitmaskctl: "native-host/cli/main.ts" });
+  await buildWebPages(path.join(BUILD_DIR, "web"));
   data = tempDir("bitmask-start-");
-  const names = ["--imap-port", "--smtp-port", "--provider-port", "--mx-port", "--submission-port"];
+  const names = ["--imap-port", "--smtp-port", "--web-port", "--provider-port", "--mx-port", "--submission-port"];
   ports = [];
   for (const name of names) ports.push(name, String(await freePort()));
 }, 60_000);
@@ -76,6 +77,13 @@ describe.skipIf(skipReason)("npm start (bitmask-local)", () => {
       const token = setting(first.stdout, "Password");
       expect(setting(first.stdout, "Key")).toMatch(/^[0-9A-F]{40}$/);
       const mx = /MX 127\.0\.0\.1:(\d+)/.exec(first.stdout)![1]!;
+      const webPort = ports[ports.indexOf("--web-port") + 1];
+      expect(setting(first.stdout, "Web mail")).toBe(`http://127.0.0.1:${webPort}`);
+      const link = /log in \(once.*\): (\S+)/.exec(first.stdout)![1]!;
+      const loggedIn = await fetch(link, { redirect: "manual" });
+      expect(loggedIn.status).toBe(303);
+      const cookie = loggedIn.headers.get("set-cookie")!.split(";")[0]!;
+      expect((await fetch(`http://127.0.0.1:${webPort}/`, { headers: { cookie } })).status).toBe(200);
 
       const sent = await runTool("swaks", ["--server", `127.0.0.1:${mx}`, "--from", "bob@example.net", "--to", user, "--header", "Subject: from outside", "--body", "plain words"], {
         timeoutMs: 20_000,

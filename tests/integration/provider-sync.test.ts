@@ -25,7 +25,7 @@ describe("push and pull", () => {
       content: { name: "INBOX", uidValidity: 1, subscribed: true, specialUse: null, created: 0 },
     });
     const pushed = await push(provider, token, [{ ...sealed, expectedRev: 0 }]);
-    expect(pushed).toEqual({ generation: 1, results: [{ id: sealed.id, status: "stored", rev: 1 }] });
+    expect(pushed).toEqual({ generation: 1, results: [{ id: sealed.id, status: "stored", rev: 1, gen: 1 }] });
 
     const pulled = await changes(provider, token, 0);
     expect(pulled).toEqual({ generation: 1, more: false, docs: [{ ...sealed, gen: 1 }] });
@@ -54,8 +54,8 @@ describe("push and pull", () => {
       generation: 3,
       results: [
         { id: "a", status: "conflict", rev: 1 },
-        { id: "b", status: "stored", rev: 1 },
-        { id: "a", status: "stored", rev: 5 },
+        { id: "b", status: "stored", rev: 1, gen: 2 },
+        { id: "a", status: "stored", rev: 5, gen: 3 },
         { id: "c", status: "conflict", rev: 0 },
       ],
     });

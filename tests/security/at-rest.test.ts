@@ -6,9 +6,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Account } from "../../native-host/mail/account";
 import { MailTokens } from "../../native-host/auth/mail-token";
-import { createAccountStore, unlockAccountStore } from "../../native-host/store/account-store";
+import { createAccountStore } from "../../native-host/store/account-store";
 import { messageWithAttachment } from "../helpers/messages";
-import { tempDir } from "../helpers/temp-store";
+import { tempDir, unlockAccountStore } from "../helpers/temp-store";
 import { filesContaining } from "../helpers/byte-scan";
 
 const MARKER = "ZQXJ-PLAINTEXT-MARKER-7731";

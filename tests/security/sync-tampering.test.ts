@@ -8,7 +8,7 @@ import path from "node:path";
 import Database from "better-sqlite3-multiple-ciphers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnlockedAccount } from "../../native-host/daemon/daemon";
-import { flagsIdFor, headerIdFor, metaIdFor } from "../../native-host/mail/mail-index";
+import { flagsIdFor, headerIdFor } from "../../native-host/mail/mail-index";
 import { DATABASE_FILE } from "../../provider/storage/database";
 import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 import { mailState } from "../helpers/mail-state";
@@ -53,9 +53,9 @@ function docsOf(n: number): { flags: string; meta: string; header: string; conte
   const inbox = alice.mail.requireMailbox("INBOX");
   const [message] = inbox.byMessageId(`<msg${n}@example.org>`);
   if (!message) throw new Error(`no message ${n}`);
-  const meta = alice.store.get(metaIdFor(inbox.id, message.msgHash), "meta")!.content!;
+  const meta = alice.store.get(message.metaId, "meta")!.content!;
   expect(meta.contents).toHaveLength(1);
-  return { flags: flagsIdFor(metaIdFor(inbox.id, message.msgHash)), meta: metaIdFor(inbox.id, message.msgHash), header: headerIdFor(message.msgHash), content: meta.contents[0]! };
+  return { flags: flagsIdFor(message.metaId), meta: message.metaId, header: headerIdFor(message.msgHash), content: meta.contents[0]! };
 }
 
 function row(wire: string): Row {

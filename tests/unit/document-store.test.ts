@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { DocumentStore, StoreBusyError, StoreLockedError } from "../../native-host/store/document-store";
 import { openTempStore } from "../helpers/temp-store";
+import { ZodError } from "zod";
 
 let close = () => {};
 afterEach(() => close());
@@ -51,7 +52,9 @@ describe("document store", () => {
   it("refuses invalid document content", async () => {
     const temp = await openTempStore();
     close = temp.close;
-    expect(() => temp.store.put("mailbox", "b1", { name: "" } as never)).toThrow();
+    // The mailbox schema's own refusal (an empty name), not some other failure.
+    expect(() => temp.store.put("mailbox", "b1", { name: "" } as never)).toThrow(ZodError);
+    expect(() => temp.store.put("mailbox", "b1", { name: "" } as never)).toThrow(/too_small[\s\S]*"name"/);
     expect(temp.store.get("b1")).toBeUndefined();
   });
 

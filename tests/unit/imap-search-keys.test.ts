@@ -3,7 +3,8 @@
 // 5256 2.1), RFC 5322 dates, and the decoded searchable text.
 import { describe, expect, it } from "vitest";
 import { splitMessage } from "../../native-host/mail/mime-split";
-import { decodeHeaderValue, foldCase, searchableText, textContains } from "../../native-host/mail/searchable-text";
+import { decodeHeaderValue, foldCase, searchableText } from "../../native-host/mail/searchable-text";
+import { textContains } from "../helpers/search-reference";
 import { CommandFailure } from "../../native-host/imap/command";
 import { parseCommand } from "../../native-host/imap/protocol/command-parser";
 import { SEQUENCE_STAR } from "../../native-host/imap/protocol/sequence-set";

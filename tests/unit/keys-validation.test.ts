@@ -1,4 +1,4 @@
-// LEAP's replacement rule (LEAP-REFERENCE.md section 8, can_upgrade), case by case.
+// LEAP's replacement rule (docs/LEAP.md section 8, can_upgrade), case by case.
 import { describe, expect, it } from "vitest";
 import { type CandidateKey, type CurrentKey, canUpgrade } from "../../native-host/keys/validation";
 

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { headerFieldBlocks, selectFields } from "../../native-host/imap/fetch/section";
 import { Account } from "../../native-host/mail/account";
-import { flagsIdFor, headerIdFor, metaIdFor } from "../../native-host/mail/mail-index";
+import { flagsIdFor, headerIdFor, newMetaId } from "../../native-host/mail/mail-index";
 import type { Mailbox } from "../../native-host/mail/mailbox";
 import type { Message } from "../../native-host/mail/message";
 import { splitMessage } from "../../native-host/mail/mime-split";
@@ -90,7 +90,7 @@ describe("header table", () => {
 
     // Sync may deliver the meta document before the header it points at.
     const split = splitMessage(plainMessage(3));
-    const metaId = metaIdFor(inbox.id, split.msgHash);
+    const metaId = newMetaId(inbox.id, split.msgHash);
     store.transaction(() => {
       for (const [hash, bytes] of split.leaves) store.put("content", `C-${hash}`, bytes);
       store.put("flags", flagsIdFor(metaId), { mailbox: inbox.id, msgHash: split.msgHash, flags: [], internalDate: 0 });

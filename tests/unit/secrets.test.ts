@@ -6,10 +6,9 @@ import {
   SECRETS_FILE,
   changePassphrase,
   createAccountStore,
-  unlockAccountStore,
 } from "../../native-host/store/account-store";
 import { WrongPassphraseError } from "../../native-host/store/secrets";
-import { tempDir } from "../helpers/temp-store";
+import { tempDir, unlockAccountStore } from "../helpers/temp-store";
 
 let cleanup = () => {};
 afterEach(() => cleanup());

@@ -18,7 +18,6 @@ function transfer(session: ImapSession, set: SequenceSet, targetName: string, by
   const target = session.authenticatedAccount.mailbox(targetName);
   if (!target) throw new CommandFailure(`no mailbox named ${targetName}`, "TRYCREATE");
   const uids = selected.resolve(set, byUid);
-  if (move && target === selected.mailbox) throw new CommandFailure("cannot move messages into the mailbox they are in", "CANNOT");
   const mapping = move ? selected.mailbox.move(uids, target) : selected.mailbox.copy(uids, target);
   if (mapping.length === 0) return ok(`${move ? "MOVE" : "COPY"} completed (no messages)`);
   const copyUid = `COPYUID ${target.uidValidity} ${formatSequenceSet(mapping.map((m) => m.from))} ${formatSequenceSet(mapping.map((m) => m.to))}`;

@@ -3,6 +3,7 @@
 import { HIERARCHY_DELIMITER, type MailboxInfo } from "../../mail/account";
 import { AUTHENTICATED, defineCommand, keyword, ok } from "../command";
 import { decodeMailboxName } from "../mailbox-name";
+import { tokenAsString } from "../protocol/command-parser";
 import { ParseError, type ImapToken } from "../protocol/types";
 import type { ImapSession } from "../session";
 import { readMailboxName, wireMailboxName } from "./mailbox-arg";
@@ -18,11 +19,10 @@ type ListOptions = {
   lsub: boolean;
 };
 
+/** NIL too is a pattern, the name "NIL": "list-mailbox = 1*list-char / string"
+ * (RFC 3501 9), and N, I and L are list-chars. */
 function patternText(token: ImapToken): string {
-  if (token.type === "atom" || token.type === "quoted") return decodeMailboxName(token.value);
-  if (token.type === "number") return token.text;
-  if (token.type === "literal") return decodeMailboxName(token.value.toString("utf8"));
-  throw new ParseError("mailbox pattern must be a string");
+  return decodeMailboxName(tokenAsString(token, "mailbox pattern"));
 }
 
 /** `*` matches anything, `%` anything but the hierarchy delimiter. */
@@ -76,16 +76,51 @@ function parseList(args: Parameters<typeof readMailboxName>[0], lsub: boolean): 
 type Entry = { name: string; info: MailboxInfo | null };
 
 /** Existing mailboxes plus the parents their names imply ("a" for "a/b"). */
-function entries(list: MailboxInfo[]): Entry[] {
+function entries(list: MailboxInfo[]): Map<string, Entry> {
   const byName = new Map<string, Entry>(list.map((info) => [info.name, { name: info.name, info }]));
   for (const info of list) {
-    const levels = info.name.split(HIERARCHY_DELIMITER);
-    for (let depth = 1; depth < levels.length; depth++) {
-      const parent = levels.slice(0, depth).join(HIERARCHY_DELIMITER);
-      if (!byName.has(parent)) byName.set(parent, { name: parent, info: null });
+    for (const parent of ancestors(info.name)) if (!byName.has(parent)) byName.set(parent, { name: parent, info: null });
+  }
+  return byName;
+}
+
+/** "a" and "a/b" for "a/b/c". */
+function ancestors(name: string): string[] {
+  const levels = name.split(HIERARCHY_DELIMITER);
+  return levels.slice(1).map((_, depth) => levels.slice(0, depth + 1).join(HIERARCHY_DELIMITER));
+}
+
+const byListOrder = (a: string, b: string) => (a === "INBOX" ? -1 : b === "INBOX" ? 1 : a < b ? -1 : a > b ? 1 : 0);
+
+/** The names to answer: existing mailboxes, or with SUBSCRIBED (and LSUB)
+ * the subscribed names, existing or not. For LSUB, "if "foo/bar" is
+ * subscribed but "foo" is not, a "%" wildcard to LSUB must return foo, not
+ * foo/bar, with the \Noselect attribute" (RFC 3501 6.3.9): such parents are
+ * listed as `parentOnly`. */
+function selectNames(
+  options: ListOptions,
+  mailboxes: Map<string, Entry>,
+  subscribed: Set<string>,
+  matches: (name: string) => boolean,
+): Map<string, { parentOnly: boolean }> {
+  const chosen = new Map<string, { parentOnly: boolean }>();
+  if (!options.subscribedOnly) {
+    for (const [name, entry] of mailboxes) {
+      if (matches(name) && (!options.specialUseOnly || entry.info?.specialUse)) chosen.set(name, { parentOnly: false });
+    }
+    return chosen;
+  }
+  for (const name of subscribed) {
+    if (matches(name)) {
+      chosen.set(name, { parentOnly: false });
+      continue;
+    }
+    if (!options.lsub) continue;
+    for (const parent of ancestors(name)) {
+      if (matches(parent) && !subscribed.has(parent) && !chosen.has(parent)) chosen.set(parent, { parentOnly: true });
     }
   }
-  return [...byName.values()].sort((a, b) => (a.name === "INBOX" ? -1 : b.name === "INBOX" ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return chosen;
 }
 
 function run(session: ImapSession, options: ListOptions) {
@@ -95,22 +130,23 @@ function run(session: ImapSession, options: ListOptions) {
     session.untagged(`LIST (\\Noselect) "${HIERARCHY_DELIMITER}" ""`);
     return ok("LIST completed");
   }
+  const account = session.authenticatedAccount;
   const matchers = options.patterns.map((pattern) => patternMatcher(options.reference + pattern));
-  const all = entries(session.authenticatedAccount.list());
-  const names = new Set(all.map((entry) => entry.name));
-  const hasChildren = (name: string) => [...names].some((other) => other.startsWith(name + HIERARCHY_DELIMITER));
-  for (const entry of all) {
-    if (!matchers.some((match) => match(entry.name))) continue;
-    const info = entry.info;
-    if (options.subscribedOnly && !info?.subscribed) continue;
-    if (options.specialUseOnly && !info?.specialUse) continue;
+  const mailboxes = entries(account.list());
+  const subscribed = options.subscribedOnly || options.returnSubscribed ? account.subscriptions() : new Set<string>();
+  const chosen = selectNames(options, mailboxes, subscribed, (name) => matchers.some((match) => match(name)));
+  const names = [...mailboxes.keys()];
+  const hasChildren = (name: string) => names.some((other) => other.startsWith(name + HIERARCHY_DELIMITER));
+  for (const name of [...chosen.keys()].sort(byListOrder)) {
+    const info = mailboxes.get(name)?.info ?? null;
     const attributes: string[] = [];
-    if (!info) attributes.push("\\Noselect");
-    attributes.push(hasChildren(entry.name) ? "\\HasChildren" : "\\HasNoChildren");
+    if (!mailboxes.has(name) && !options.lsub) attributes.push("\\NonExistent");
+    else if (!info || chosen.get(name)!.parentOnly) attributes.push("\\Noselect");
+    attributes.push(hasChildren(name) ? "\\HasChildren" : "\\HasNoChildren");
     if (info?.specialUse) attributes.push(info.specialUse);
-    if (info?.subscribed && options.returnSubscribed) attributes.push("\\Subscribed");
-    session.untagged(`${verb} (${attributes.join(" ")}) "${HIERARCHY_DELIMITER}" ${wireMailboxName(entry.name)}`);
-    if (options.status && info) session.untagged(statusLine(session.authenticatedAccount.requireMailbox(info.name), options.status));
+    if (options.returnSubscribed && subscribed.has(name)) attributes.push("\\Subscribed");
+    session.untagged(`${verb} (${attributes.join(" ")}) "${HIERARCHY_DELIMITER}" ${wireMailboxName(name)}`);
+    if (options.status && info) session.untagged(statusLine(account.requireMailbox(info.name), options.status));
   }
   return ok(`${verb} completed`);
 }

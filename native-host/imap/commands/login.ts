@@ -1,12 +1,20 @@
 // LOGIN and AUTHENTICATE PLAIN with the account address and its mail token.
-// A wrong token is answered only after the delay the token check imposes.
+// A wrong token is answered only after the delay the token check imposes;
+// so is a locked account, with NO [UNAVAILABLE].
 import { CommandFailure, NOT_AUTHENTICATED, defineCommand, ok } from "../command";
 import { capabilities } from "../capabilities";
 import type { ImapSession } from "../session";
 import { ParseError } from "../protocol/types";
+import { LOCKED_LOGIN_TEXT } from "../../../shared/locked-login";
 
 async function logIn(session: ImapSession, username: string, password: string, method: "LOGIN" | "AUTHENTICATE") {
   const account = await session.hooks.authenticate(username, password);
+  if (account === "locked") {
+    session.emit({ type: "login-locked", session: session.id, username });
+    // [UNAVAILABLE], not AUTHENTICATIONFAILED: the token may be right, and
+    // Thunderbird shows no password dialog for it (see shared/locked-login.ts).
+    throw new CommandFailure(`${username} ${LOCKED_LOGIN_TEXT}`, "UNAVAILABLE");
+  }
   if (!account) {
     session.emit({ type: "login-failed", session: session.id, username });
     throw new CommandFailure("invalid address or token", "AUTHENTICATIONFAILED");

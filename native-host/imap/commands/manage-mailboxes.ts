@@ -69,9 +69,7 @@ export const unsubscribe = defineCommand({
   states: AUTHENTICATED,
   parse: oneName,
   run(session, name) {
-    const account = session.authenticatedAccount;
-    // Unsubscribing a name that does not exist succeeds: there is nothing to undo.
-    if (account.mailbox(name)) account.setSubscribed(name, false);
+    session.authenticatedAccount.setSubscribed(name, false);
     return ok("UNSUBSCRIBE completed");
   },
 });

@@ -4,7 +4,6 @@ import { AUTHENTICATED, CommandFailure, SELECTED, defineCommand, keyword, ok } f
 import { formatSequenceSet, normalizeSequenceSet, parseSequenceSet } from "../protocol/sequence-set";
 import { ParseError, type ListToken, type SequenceSet } from "../protocol/types";
 import { SelectedMailbox } from "../selected-mailbox";
-import { SYSTEM_FLAG_LIST } from "../response/flags";
 import type { ImapSession } from "../session";
 import { readMailboxName } from "./mailbox-arg";
 
@@ -50,9 +49,7 @@ function openMailbox(session: ImapSession, args: SelectArgs, readOnly: boolean) 
   session.select(selected);
   session.emit({ type: "select", session: session.id, mailbox: mailbox.name });
 
-  const keywords = mailbox.keywords();
-  session.untagged(`FLAGS (${[SYSTEM_FLAG_LIST, ...keywords].join(" ")})`);
-  session.untagged(`OK [PERMANENTFLAGS (${readOnly ? "" : [SYSTEM_FLAG_LIST, ...keywords, "\\*"].join(" ")})] flags permitted`);
+  for (const line of selected.flagsResponses()) session.untagged(line);
   session.untagged(`${selected.exists} EXISTS`);
   session.untagged(`${selected.recentCount} RECENT`);
   const { uidNext, highestModseq, firstUnseenUid } = mailbox.summary();

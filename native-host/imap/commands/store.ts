@@ -44,6 +44,7 @@ export const store = defineCommand({
     const modified = new Set(result.modified);
     // Our own change is answered here, not again as an unsolicited FETCH.
     selected.acknowledgeFlags(result.updated);
+    selected.announceNewKeywords((line) => session.untagged(line));
     const updated = new Map(result.updated.map((change) => [change.uid, change]));
     for (const uid of uids) {
       if (modified.has(uid)) continue;

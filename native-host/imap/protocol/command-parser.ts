@@ -63,11 +63,6 @@ export function parseCommand(raw: RawCommand, limits: ParserLimits = DEFAULT_PAR
   }
 }
 
-/** The text of a command without literals (IDLE's "DONE", an AUTHENTICATE response), or null. */
-export function rawCommandLine(raw: RawCommand): string | null {
-  return raw.literals.length === 0 && raw.lines.length === 1 ? raw.lines[0]!.toString("utf8") : null;
-}
-
 /** Reads tokens left to right across the lines and literals of one command. */
 class Parser {
   private lineIndex = 0;
@@ -304,11 +299,6 @@ export function tokenAsString(token: ImapToken | undefined, what = "a string"): 
   }
 }
 
-/** An nstring: a string, or null for NIL. */
-export function tokenAsNString(token: ImapToken | undefined, what = "a string or NIL"): string | null {
-  return required(token, what).type === "nil" ? null : tokenAsString(token, what);
-}
-
 /** A bare atom, e.g. a search key or FETCH item name, as written (callers upper-case it). */
 export function tokenAsAtom(token: ImapToken | undefined, what = "an atom"): string {
   const value = required(token, what);
@@ -324,13 +314,6 @@ export function tokenAsNumber(token: ImapToken | undefined, what = "a number", m
   if (value.type !== "number") throw new ParseError(`Expected ${what}, got ${describeToken(value)}`);
   if (value.value > max || !Number.isSafeInteger(value.value)) throw new ParseError(`${what} out of range: ${value.text}`);
   return value.value;
-}
-
-/** A 63-bit number, exactly: CONDSTORE mod-sequences. */
-export function tokenAsBigInt(token: ImapToken | undefined, what = "a number"): bigint {
-  const value = required(token, what);
-  if (value.type !== "number") throw new ParseError(`Expected ${what}, got ${describeToken(value)}`);
-  return BigInt(value.text);
 }
 
 export function tokenAsList(token: ImapToken | undefined, what = "a parenthesised list"): ImapToken[] {

@@ -8,7 +8,7 @@ import type { Message } from "../../mail/message";
 import { decodeHeaderValue, foldCase } from "../../mail/searchable-text";
 import { sequenceSetContains } from "../protocol/sequence-set";
 import type { SelectedMailbox } from "../selected-mailbox";
-import { headerFields, sentDate } from "./message-fields";
+import { addressesText, headerFields, sentDate } from "./message-fields";
 import type { DateComparison, SearchKey } from "./search-keys";
 
 /** The keys one message decides alone, without the index or other keys. */
@@ -128,12 +128,18 @@ function compareDay(day: number, comparison: DateComparison, keyDay: number): bo
   return day >= keyDay;
 }
 
-/** A case-insensitive substring of a decoded, unfolded value of the field;
- * with an empty string, whether the field is present at all. */
+/** A case-insensitive substring of a decoded, unfolded value of the field,
+ * or for an address field of its addresses as ENVELOPE has them (RFC 3501
+ * 6.4.4: FROM matches "messages that contain the specified string in the
+ * envelope structure's FROM field"); with an empty string, whether the
+ * field is present at all. */
 function headerMatches(message: Message, field: string, value: string): boolean {
   const name = field.toLowerCase();
   const needle = foldCase(value);
+  const contains = (text: string | undefined) => text !== undefined && foldCase(text).includes(needle);
   return headerFields(message).some(
-    (candidate) => candidate.name.toLowerCase() === name && (needle === "" || foldCase(decodeHeaderValue(candidate.value)).includes(needle)),
+    (candidate) =>
+      candidate.name.toLowerCase() === name &&
+      (needle === "" || contains(decodeHeaderValue(candidate.value)) || contains(addressesText(name, candidate.value))),
   );
 }

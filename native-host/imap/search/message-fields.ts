@@ -87,6 +87,20 @@ export function firstMailbox(message: Message, field: string): string {
   return value === undefined ? "" : (parseAddressList(value)[0]?.mailbox ?? "");
 }
 
+/** Fields whose value is an address list (RFC 5322 3.6.2-3). */
+const ADDRESS_FIELDS = new Set(["from", "sender", "reply-to", "to", "cc", "bcc"]);
+
+/** An address field's addresses as the ENVELOPE parses them, written
+ * "name <mailbox@host>" with comments and folding gone, for SEARCH FROM and
+ * the like: `<user (comment)@ (comment) domain.org>` is found by
+ * "user@domain.org", as the client sees it. Undefined for other fields. */
+export function addressesText(fieldName: string, value: string): string | undefined {
+  if (!ADDRESS_FIELDS.has(fieldName.toLowerCase())) return undefined;
+  return parseAddressList(value)
+    .map(({ name, mailbox, host }) => `${name === null ? "" : `${decodeHeaderValue(name)} `}<${mailbox ?? ""}${host === null ? "" : `@${host}`}>`)
+    .join(", ");
+}
+
 /** i;ascii-casemap (RFC 4790 9.2): ASCII letters compare without case, other characters exactly. */
 export function asciiUpper(text: string): string {
   return text.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
