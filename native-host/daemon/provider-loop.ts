@@ -203,9 +203,13 @@ export class ProviderLoop implements SyncControl {
     }
     this.failures++;
     this.context.log.info({ event: "round", ok: false, ms: Math.round(performance.now() - started) }, "round with the provider failed");
+    let unavailableSaid = false;
     for (const error of failed) {
-      // A provider that is down is said once, not at every retry.
-      if (!(error instanceof ProviderUnavailableError) || this.failures === 1) this.context.reportError("sync", error.message);
+      // A provider that is down is said once: not at every retry, nor by each part of the round.
+      const unavailable = error instanceof ProviderUnavailableError;
+      if (unavailable && (this.failures > 1 || unavailableSaid)) continue;
+      unavailableSaid ||= unavailable;
+      this.context.reportError("sync", error.message);
     }
     this.setState("error");
   }
