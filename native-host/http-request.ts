@@ -41,7 +41,21 @@ export class HttpUnreachableError extends Error {
   }
 }
 
-export function httpRequest(url: string, options: HttpRequestOptions): Promise<HttpResponse> {
+export async function httpRequest(url: string, options: HttpRequestOptions): Promise<HttpResponse> {
+  try {
+    return await requestOnce(url, options);
+  } catch (error) {
+    // A kept-alive connection the server closed just as we reused it (its
+    // idle timeout, or a close after a 413): the request never reached it.
+    if (!(error instanceof StaleConnectionError)) throw error;
+    return requestOnce(url, options);
+  }
+}
+
+/** The server reset a reused keep-alive connection before answering. */
+class StaleConnectionError extends HttpUnreachableError {}
+
+function requestOnce(url: string, options: HttpRequestOptions): Promise<HttpResponse> {
   const target = new URL(url);
   const secure = target.protocol === "https:";
   if (!secure && target.protocol !== "http:") return Promise.reject(new Error(`not an HTTP URL: ${url}`));
@@ -85,7 +99,8 @@ function exchange(
         return;
       }
       const timedOut = error.name === "AbortError";
-      reject(new HttpUnreachableError(url, timedOut ? "ETIMEDOUT" : error.code, timedOut ? `no answer within ${options.timeoutMs} ms` : error.message));
+      const Unreachable = error.code === "ECONNRESET" && request.reusedSocket ? StaleConnectionError : HttpUnreachableError;
+      reject(new Unreachable(url, timedOut ? "ETIMEDOUT" : error.code, timedOut ? `no answer within ${options.timeoutMs} ms` : error.message));
     });
     request.once("response", (response) => {
       const chunks: Buffer[] = [];

@@ -1,5 +1,6 @@
 // Every size and depth limit of the daemon, in one place, with the reason for
 // each. Protocol servers add their own limits here as they are built.
+import { MAX_PUSH_BYTES } from "../shared/provider-api";
 
 /** MIME nesting deeper than this is kept as one opaque leaf (still byte-exact):
  * real mail nests a handful of levels; a deeper tree is an attack on recursion. */
@@ -56,6 +57,19 @@ export const STORE_PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 /** How long opening a store waits for another process to let go of it (a
  * daemon that is still shutting down) before saying the store is in use. */
 export const STORE_BUSY_TIMEOUT_MS = 2000;
+
+/** A leaf body larger than this is stored as several content documents of at
+ * most this size: sealed, one pads to 4 MiB (about 5.4 MiB on the wire), so
+ * no document can ever exceed the provider's push limit whatever the mail's
+ * size. The 4 KiB left over covers the sealed frame's id and type. */
+export const CONTENT_CHUNK_BYTES = 4 * 1024 * 1024 - 4 * 1024;
+
+/** One sync push carries at most this many bytes of sealed documents: a
+ * quarter of a provider's usual body limit (MAX_PUSH_BYTES), so a batch of
+ * big documents does not meet its 413, and the daemon holds a few copies
+ * of one batch at most while sending it. A provider that answers 413 all
+ * the same gets batches half as big, down to a single document. */
+export const PUSH_BATCH_BYTES = MAX_PUSH_BYTES / 4;
 
 /** `bitmaskctl stop` waits this long for the daemon's process to end: closing
  * an account finishes its sync round's transaction, seconds at most. */

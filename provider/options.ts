@@ -1,5 +1,6 @@
 // What startProvider takes, with the defaults the CLI uses.
 import type { Logger } from "pino";
+import { MAX_PUSH_BYTES } from "../shared/provider-api";
 
 /** Time and timers, injectable so tests can expire tokens and run retries
  * without waiting. */
@@ -55,7 +56,7 @@ export type Limits = {
 };
 
 export const DEFAULT_LIMITS: Limits = {
-  maxPushBytes: 64 * 1024 * 1024,
+  maxPushBytes: MAX_PUSH_BYTES,
   maxJsonBytes: 1024 * 1024,
   maxMessageBytes: 25 * 1024 * 1024,
   quotaBytes: 1024 * 1024 * 1024,

@@ -14,7 +14,9 @@
 //   -- the routes below need `Authorization: Bearer <token>` unless marked public --
 //   GET  /secrets          -> 200 secretsBlob | 404 none stored yet
 //   PUT  /secrets          secretsBlob -> 204
-//   PUT  /passphrase       passphraseChange -> 204 (new SRP salt and verifier and the re-wrapped blob, together)
+//   PUT  /passphrase       passphraseChange -> 204 (new SRP salt and verifier and the re-wrapped blob, together;
+//                          every session of the account ends) | 401 (no valid proof of the current passphrase, after a delay)
+//   POST /logout           -> 204 (the request's token no longer works)
 //   GET  /sync/changes?since=<gen>&limit=<n>  -> 200 changesResponse
 //   POST /sync/push        pushRequest -> 200 pushResponse | 413 | 507 (nothing stored)
 //   GET  /incoming?limit=<n>                  -> 200 incomingResponse
@@ -76,6 +78,10 @@ import { z } from "zod";
 
 /** Most documents a push may carry, and a changes response may return. */
 export const MAX_DOCS_PER_REQUEST = 1000;
+
+/** A provider's push body limit unless it is configured otherwise: clients
+ * batch their pushes under it, and smaller after a 413. */
+export const MAX_PUSH_BYTES = 64 * 1024 * 1024;
 
 const hex = z.string().regex(/^[0-9a-f]+$/, "not lowercase hex");
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/, "not base64url");
@@ -150,8 +156,13 @@ export type SecretsBlob = z.infer<typeof secretsBlob>;
 
 /** A passphrase change: the new SRP salt and verifier and the blob wrapped
  * under the new passphrase, stored in one transaction, so a second device
- * never finds a blob its log-in passphrase cannot open. */
-export const passphraseChange = signupRequest.omit({ username: true }).extend(secretsBlob.shape);
+ * never finds a blob its log-in passphrase cannot open; with `proof`, an
+ * SRP log-in with the current passphrase (a /login/start answered as for
+ * /login/finish), so a session token alone cannot change it. */
+export const passphraseChange = signupRequest
+  .omit({ username: true })
+  .extend(secretsBlob.shape)
+  .extend({ proof: loginFinishRequest });
 export type PassphraseChange = z.infer<typeof passphraseChange>;
 
 // ---- sync ----

@@ -173,27 +173,55 @@ export class ProviderLoop implements SyncControl {
       return;
     }
     this.setState("syncing");
+    // Sync and incoming mail fail apart: a push the provider refuses must
+    // not keep new mail out of INBOX, nor a broken incoming queue the sync.
+    const failed: Error[] = [];
     const started = performance.now();
     try {
-      await this.storeSecretsOnce();
-      await this.sync();
-      if (!this.keys.ownFingerprint()) {
-        await this.keys.ensureOwnKey(readSettings(this.context.store).keyAlgorithm);
+      const synced = await this.attempt(failed, async () => {
+        await this.storeSecretsOnce();
         await this.sync();
-      }
-      if ((await this.fetchIncoming()) > 0) await this.sync();
+        if (!this.keys.ownFingerprint()) {
+          await this.keys.ensureOwnKey(readSettings(this.context.store).keyAlgorithm);
+          await this.sync();
+        }
+      });
+      // Without a key of its own (no sync yet told whether another device
+      // made one) incoming mail cannot be opened: it waits on the provider.
+      let fetched = 0;
+      if (this.keys.ownFingerprint()) await this.attempt(failed, async () => void (fetched = await this.fetchIncoming()));
+      if (synced && fetched > 0) await this.attempt(failed, () => this.sync());
+    } finally {
+      this.progress = null;
+    }
+    if (failed.length === 0) {
       this.failures = 0;
       this.lastSyncedAt = Date.now();
       this.setState("idle");
       this.context.log.info({ event: "round", ok: true, ms: Math.round(performance.now() - started) }, "round with the provider");
+      return;
+    }
+    this.failures++;
+    this.context.log.info({ event: "round", ok: false, ms: Math.round(performance.now() - started) }, "round with the provider failed");
+    let unavailableSaid = false;
+    for (const error of failed) {
+      // A provider that is down is said once: not at every retry, nor by each part of the round.
+      const unavailable = error instanceof ProviderUnavailableError;
+      if (unavailable && (this.failures > 1 || unavailableSaid)) continue;
+      unavailableSaid ||= unavailable;
+      this.context.reportError("sync", error.message);
+    }
+    this.setState("error");
+  }
+
+  /** Runs one part of a round; false when it failed (the error kept in `failed`). */
+  private async attempt(failed: Error[], work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work();
+      return true;
     } catch (error) {
-      this.failures++;
-      this.context.log.info({ event: "round", ok: false, ms: Math.round(performance.now() - started) }, "round with the provider failed");
-      // A provider that is down is said once, not at every retry.
-      if (!(error instanceof ProviderUnavailableError) || this.failures === 1) this.context.reportError("sync", (error as Error).message);
-      this.setState("error");
-    } finally {
-      this.progress = null;
+      failed.push(error as Error);
+      return false;
     }
   }
 

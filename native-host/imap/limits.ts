@@ -67,12 +67,40 @@ export const OUTPUT_FLUSH_BYTES = 64 * KiB;
  * at least 30 minutes. */
 export const AUTOLOGOUT_AUTHENTICATED_MS = 30 * MINUTE_MS;
 
-/** Idle time before logout when not yet authenticated: clients log in right
- * after the greeting; two minutes leaves room for a primary-password prompt
- * in Thunderbird while not letting idle unauthenticated sockets pile up. */
-export const AUTOLOGOUT_NOT_AUTHENTICATED_MS = 2 * MINUTE_MS;
+/** Time from connecting to logging in, however busy the connection keeps
+ * itself (a NOOP does not extend it): clients log in right after the
+ * greeting; a minute leaves room for a primary-password prompt in
+ * Thunderbird while idle unauthenticated sockets cannot pile up. */
+export const AUTOLOGOUT_NOT_AUTHENTICATED_MS = 1 * MINUTE_MS;
+
+/** Connections not yet logged in, at most: Thunderbird opens up to five per
+ * account and logs each in at once. A new one past this drops the oldest
+ * (as Dovecot's login processes do), so another local process holding idle
+ * connections can neither lock the user out nor use up file descriptors. */
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 16;
+
+/** Logged-in sessions per account, at most: Thunderbird keeps five cached
+ * connections, other clients (mbsync, a phone bridge) a few more; past
+ * this a login is refused with NO [LIMIT]. */
+export const MAX_SESSIONS_PER_ACCOUNT = 20;
 
 /** Longest IDLE before the server ends the session: RFC 2177 tells clients to
  * re-issue IDLE at least every 29 minutes, so a server must allow 30 minutes
  * (the RFC 3501 autologout floor) before treating the client as gone. */
 export const IDLE_MAX_MS = 30 * MINUTE_MS;
+
+/** Output waiting in a session's socket past which a long command stops
+ * producing until the client reads (backpressure): a client that stops
+ * reading in the middle of FETCH 1:* BODY[] then costs about this much
+ * memory, not the whole mailbox. */
+export const OUTPUT_BACKLOG_BYTES = 1 * MiB;
+
+/** Output a session may hold for a client that does not read, at most:
+ * one whole message (APPEND_LIMIT_BYTES) and a backlog's worth above it.
+ * Past this the session ends rather than grow the daemon. */
+export const MAX_BUFFERED_OUTPUT_BYTES = APPEND_LIMIT_BYTES + 4 * MiB;
+
+/** Deepest nesting of SEARCH keys (NOT, OR, parentheses): real searches nest
+ * a handful of levels; the evaluator recurses once per level, so 9,000
+ * nested NOTs once overflowed the stack. */
+export const MAX_SEARCH_DEPTH = 64;

@@ -12,6 +12,8 @@ import {
   AUTOLOGOUT_AUTHENTICATED_MS,
   AUTOLOGOUT_NOT_AUTHENTICATED_MS,
   IDLE_MAX_MS,
+  MAX_BUFFERED_OUTPUT_BYTES,
+  OUTPUT_BACKLOG_BYTES,
   OUTPUT_FLUSH_BYTES,
 } from "./limits";
 import { CommandReader, type ReaderError } from "./protocol/command-reader";
@@ -68,6 +70,7 @@ export class ImapSession {
   /** Response bytes written but not yet handed to the socket (see write()). */
   private output: Buffer[] = [];
   private outputBytes = 0;
+  private readonly connectedAt = Date.now();
   private flushQueued = false;
 
   constructor(
@@ -121,6 +124,7 @@ export class ImapSession {
       // Big enough alone (a message literal): no point copying it into a batch.
       this.flushOutput();
       this.socket.write(bytes);
+      this.checkBufferedOutput();
       return;
     }
     this.output.push(bytes);
@@ -142,6 +146,22 @@ export class ImapSession {
     this.output = [];
     this.outputBytes = 0;
     if (!this.closed) this.socket.write(batch);
+    this.checkBufferedOutput();
+  }
+
+  /** True while the client lags behind what was written: a long command
+   * then waits (yieldToOthers) before producing more. */
+  get outputBacklogged(): boolean {
+    return this.outputBytes + this.socket.writableLength >= OUTPUT_BACKLOG_BYTES;
+  }
+
+  /** A client that does not read cannot make the session hold more than
+   * MAX_BUFFERED_OUTPUT_BYTES: past it the session ends. */
+  private checkBufferedOutput(): void {
+    if (this.closed || this.socket.writableLength <= MAX_BUFFERED_OUTPUT_BYTES) return;
+    this.emit({ type: "error", session: this.id, command: "-", error: `client not reading: over ${MAX_BUFFERED_OUTPUT_BYTES} bytes of output waiting` });
+    this.socket.destroy();
+    this.shutdown();
   }
 
   /** Ends the connection after the responses already written. */
@@ -284,7 +304,9 @@ export class ImapSession {
 
   private armAutologout(ms?: number): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    const timeout = ms ?? (this.state === "not-authenticated" ? this.timeouts.notAuthenticatedMs : this.timeouts.authenticatedMs);
+    // Before login the time counts from the connection, whatever the client sends.
+    const loginDeadline = this.connectedAt + this.timeouts.notAuthenticatedMs - Date.now();
+    const timeout = ms ?? (this.state === "not-authenticated" ? Math.max(0, loginDeadline) : this.timeouts.authenticatedMs);
     this.idleTimer = setTimeout(() => {
       this.write("* BYE autologout: idle for too long\r\n");
       this.endSocket();

@@ -4,6 +4,7 @@
 import type { EventEmitter } from "node:events";
 import type { FlagsContent, MailboxContent } from "../../shared/documents";
 import type { DocumentStore } from "../store/document-store";
+import { storeLeaf } from "./content-chunks";
 import { type FlagMode, applyFlagChange, normalizeFlags } from "./flags";
 import {
   type FlagChange,
@@ -11,7 +12,6 @@ import {
   type MailIndex,
   type MessageRow,
   HAS_KEYWORD,
-  contentIdFor,
   flagsIdFor,
   headerIdFor,
   newMetaId,
@@ -249,9 +249,7 @@ export class Mailbox {
       const metaId = newMetaId(this.id, split.msgHash, options.key);
       const existing = options.key === undefined ? undefined : this.q.byMetaId.get(metaId);
       if (existing) return { uid: existing.uid, existed: true };
-      for (const [hash, bytes] of split.leaves) {
-        if (!this.store.has(contentIdFor(hash))) this.store.put("content", contentIdFor(hash), bytes);
-      }
+      const contents = [...split.leaves].flatMap(([hash, bytes]) => storeLeaf(this.store, hash, bytes));
       const headerId = headerIdFor(split.msgHash);
       if (!this.store.has(headerId)) {
         this.store.put("header", headerId, { size: split.size, messageId: split.messageId, root: split.root });
@@ -263,7 +261,7 @@ export class Mailbox {
         msgHash: split.msgHash,
         flags: flagsId,
         header: headerId,
-        contents: [...split.leaves.keys()].map(contentIdFor),
+        contents,
       });
       return { uid: this.q.byMetaId.get(metaId)!.uid, existed: false };
     });

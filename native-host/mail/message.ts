@@ -2,6 +2,7 @@
 // lazy access to the stored MIME tree and leaf bodies.
 import type { MimeNode } from "../../shared/documents";
 import type { DocumentStore } from "../store/document-store";
+import { leafSizes, readLeaf } from "./content-chunks";
 import type { MailIndex, MessageIdentity } from "./mail-index";
 import { contentIdFor, headerIdFor } from "./mail-index";
 import { bodyChunks, joinChunks } from "./mime-split";
@@ -46,6 +47,7 @@ export class Message {
   private readonly internalTime: number;
   private identity: MessageIdentity | undefined;
   private root: MimeNode | undefined;
+  private leafSize: Map<string, number> | undefined;
 
   constructor(
     private readonly store: DocumentStore,
@@ -112,9 +114,10 @@ export class Message {
 
   /** One leaf body by its hash, still transfer-encoded. */
   leaf(hash: string): Uint8Array {
-    const doc = this.store.get(contentIdFor(hash), "content");
-    if (!doc?.content) throw new MissingPartError(contentIdFor(hash));
-    return doc.content;
+    this.leafSize ??= leafSizes(this.mime());
+    const bytes = readLeaf(this.store, hash, this.leafSize.get(hash) ?? 0);
+    if (!bytes) throw new MissingPartError(contentIdFor(hash));
+    return bytes;
   }
 
   /** The exact bytes of an entity (the whole message by default), in chunks. */

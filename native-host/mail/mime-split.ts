@@ -59,6 +59,17 @@ export function joinMessage(root: MimeNode, leaf: (hash: string) => Uint8Array):
   return Buffer.concat([...joinChunks(root, leaf)]);
 }
 
+export type LeafBody = Extract<MimeNode["body"], { kind: "leaf" }>;
+
+/** Every leaf of the tree, in order. */
+export function leafBodies(node: MimeNode, out: LeafBody[] = []): LeafBody[] {
+  const body = node.body;
+  if (body.kind === "leaf") out.push(body);
+  else if (body.kind === "message") leafBodies(body.node, out);
+  else for (const part of body.parts) leafBodies(part.node, out);
+  return out;
+}
+
 /** `defaultType` is the Content-Type a part has when it names none: text/plain,
  * but message/rfc822 inside a multipart/digest (RFC 2046 5.1.5). */
 function parseEntity(entity: Buffer, depth: number, leaves: Map<string, Buffer>, defaultType = "text/plain"): MimeNode {

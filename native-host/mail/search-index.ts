@@ -12,7 +12,8 @@
 // with a scan of the stored text instead.
 import type { MetaContent } from "../../shared/documents";
 import type { DocChange, DocumentStore } from "../store/document-store";
-import { contentIdFor, headerIdFor } from "./mail-index";
+import { leafSizes, readLeaf } from "./content-chunks";
+import { headerIdFor } from "./mail-index";
 import { type SearchField, type SearchableText, foldCase, searchableText } from "./searchable-text";
 
 const SCHEMA = `
@@ -144,7 +145,8 @@ export class SearchIndex {
   private decode(msgHash: string): SearchableText {
     const header = this.store.get(headerIdFor(msgHash), "header")?.content;
     if (!header) return { header: "", body: "", complete: false };
-    return searchableText(header.root, (hash) => this.store.get(contentIdFor(hash), "content")?.content ?? undefined);
+    const sizes = leafSizes(header.root);
+    return searchableText(header.root, (hash) => readLeaf(this.store, hash, sizes.get(hash) ?? 0));
   }
 
   private forget(msgHash: string): void {

@@ -23,7 +23,11 @@ export type BridgeOptions = {
  * then reconnects, which starts a new bridge and, if needed, the daemon). */
 export function runBridge(options: BridgeOptions): Promise<void> {
   const { input, output, log } = options;
+  let finished = false;
   const send = (message: unknown) => {
+    // Replies still on their way when stdin closed have nobody to read them,
+    // and the output may be ended by then (writing would crash the host).
+    if (finished || output.writableEnded) return;
     let frame = encodeNativeMessage(message);
     if (frame.length - 4 > MAX_MESSAGE_TO_THUNDERBIRD_BYTES) {
       const id = (message as { id?: number | null }).id ?? null;
@@ -33,7 +37,6 @@ export function runBridge(options: BridgeOptions): Promise<void> {
   };
 
   return new Promise<void>((resolve) => {
-    let finished = false;
     let daemon: Promise<ControlClient> | null = null;
     const finish = () => {
       if (finished) return;

@@ -41,14 +41,29 @@ export function toCrlf(bytes: Uint8Array): Buffer {
   return output.subarray(0, length);
 }
 
-/** Splits a CRLF entity at the blank line that ends its header block. */
+/** A header field's first line: a name of printable ASCII without colon, then a colon. */
+const FIELD_START = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+/** RFC 5322's longest line: a field name cannot be longer. */
+const MAX_LINE_BYTES = 998;
+
+/** Splits a CRLF entity where its header block ends: at the blank line, or
+ * (when the blank line is missing) at the first line that is neither a
+ * field nor a continuation, which then starts the body, as Postfix and
+ * other MTAs read it. A message is never cut to its header. */
 export function parseEntity(bytes: Buffer): Entity {
-  // An entity starting with its blank line has no header fields.
-  if (bytes.toString("latin1", 0, 2) === CRLF) return { fields: [], body: bytes.subarray(2) };
-  const blankLine = bytes.indexOf("\r\n\r\n", 0, "latin1");
-  // No blank line: all header, no body.
-  if (blankLine < 0) return { fields: parseFields(bytes.toString("latin1")), body: bytes.subarray(bytes.length) };
-  return { fields: parseFields(bytes.toString("latin1", 0, blankLine + 2)), body: bytes.subarray(blankLine + 4) };
+  let lineStart = 0;
+  for (;;) {
+    const lineEnd = bytes.indexOf(CRLF, lineStart, "latin1");
+    const end = lineEnd < 0 ? bytes.length : lineEnd;
+    const header = () => parseFields(bytes.toString("latin1", 0, lineStart));
+    // The blank line (or the end): the header block is over, the body follows it.
+    if (end === lineStart) return { fields: header(), body: bytes.subarray(Math.min(bytes.length, end + 2)) };
+    const line = bytes.toString("latin1", lineStart, Math.min(end, lineStart + MAX_LINE_BYTES + 1));
+    const continues = lineStart > 0 && (line[0] === " " || line[0] === "\t");
+    if (!continues && !FIELD_START.test(line)) return { fields: header(), body: bytes.subarray(lineStart) };
+    if (lineEnd < 0) return { fields: parseFields(bytes.toString("latin1")), body: bytes.subarray(bytes.length) };
+    lineStart = lineEnd + 2;
+  }
 }
 
 /** Splits a header block (CRLF lines, without the blank line) into raw fields.

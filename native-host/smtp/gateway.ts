@@ -10,7 +10,10 @@ import type { KeyManager } from "../keys/keymanager-api";
 import {
   CLIENT_IDLE_TIMEOUT_MS,
   CLOSE_TIMEOUT_MS,
+  LOGIN_DEADLINE_MS,
   MAX_CLIENTS,
+  MAX_SESSIONS_PER_ACCOUNT,
+  MAX_UNAUTHENTICATED_CLIENTS,
   MAX_MESSAGE_BYTES,
   MAX_RECIPIENTS,
   MAX_UNAUTHENTICATED_COMMANDS,
@@ -52,6 +55,7 @@ export class SmtpGateway {
   /** Keyed by smtp-server's envelope object, which it replaces for every
    * transaction (after DATA and on RSET), so state never leaks between them. */
   private readonly transactions = new WeakMap<SMTPServerEnvelope, Transaction>();
+  private readonly loginDeadlines = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly hooks: SmtpGatewayHooks) {
     this.server = new SMTPServer({
@@ -75,13 +79,26 @@ export class SmtpGateway {
       hideENHANCEDSTATUSCODES: false,
       disableReverseLookup: true,
       logger: false,
+      onConnect: (session, callback) => {
+        this.admit(session);
+        callback();
+      },
+      onClose: (session) => {
+        clearTimeout(this.loginDeadlines.get(session.id));
+        this.loginDeadlines.delete(session.id);
+      },
       onAuth: (auth, session, callback) => {
         const username = auth.username ?? "";
         this.hooks.authenticate(username, auth.password ?? "").then(
           (sender) => {
             this.emit({ type: sender ? "login" : "login-failed", session: session.id, username });
-            if (sender) callback(null, { user: sender });
-            else callback(new SmtpReplyError(535, "5.7.8", "authentication failed: wrong address or mail token").toServerError());
+            if (!sender) return callback(new SmtpReplyError(535, "5.7.8", "authentication failed: wrong address or mail token").toServerError());
+            const sessions = [...this.server.connections].filter((connection) => connection.session.user === sender).length;
+            if (sessions >= MAX_SESSIONS_PER_ACCOUNT) {
+              return callback(new SmtpReplyError(454, "4.7.0", `${username} has ${sessions} connections open already`).toServerError());
+            }
+            clearTimeout(this.loginDeadlines.get(session.id));
+            callback(null, { user: sender });
           },
           (error: unknown) => this.fail(session, error, callback),
         );
@@ -129,6 +146,19 @@ export class SmtpGateway {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A new connection: it has LOGIN_DEADLINE_MS to log in, and when too
+   * many are waiting to, the oldest of them goes. */
+  private admit(session: SMTPServerSession): void {
+    const waiting = [...this.server.connections].filter((connection) => !connection.session.user);
+    if (waiting.length > MAX_UNAUTHENTICATED_CLIENTS) dropConnection(waiting[0]!, "too many connections waiting to log in");
+    const deadline = setTimeout(() => {
+      const connection = [...this.server.connections].find((candidate) => candidate.session === session);
+      if (connection && !session.user) dropConnection(connection, `not logged in within ${LOGIN_DEADLINE_MS / 1000} s`);
+    }, LOGIN_DEADLINE_MS);
+    deadline.unref();
+    this.loginDeadlines.set(session.id, deadline);
   }
 
   /** Looks the recipient's key up now, so DATA has it and the refusal under
@@ -187,6 +217,14 @@ export class SmtpGateway {
   private emit(event: SmtpEvent): void {
     this.hooks.onEvent?.(event);
   }
+}
+
+/** One of smtp-server's open connections (its `connections` set). */
+type Connection = { send(code: number, data: string): void; close(): void };
+
+function dropConnection(connection: Connection, why: string): void {
+  connection.send(421, `${why}, closing`);
+  connection.close();
 }
 
 function senderOf(session: SMTPServerSession): Sender {

@@ -18,9 +18,23 @@ export const MAX_MESSAGE_BYTES = 50 * MiB;
  * taking minutes; mailing-list sized sends belong to a list server. */
 export const MAX_RECIPIENTS = 100;
 
-/** Most simultaneous client connections: Thunderbird opens one or two; the
- * gateway is loopback only, so more means something is misbehaving. */
-export const MAX_CLIENTS = 20;
+/** Most simultaneous connections of any kind: bounds the file descriptors
+ * the gateway holds; reached only through logged-in sessions of several
+ * accounts, as connections not logged in have a budget of their own. */
+export const MAX_CLIENTS = 100;
+
+/** Connections not yet logged in, at most: Thunderbird opens one or two and
+ * logs in at once. A new one past this drops the oldest, so idle
+ * connections from another local process cannot keep the user from sending. */
+export const MAX_UNAUTHENTICATED_CLIENTS = 10;
+
+/** A connection must log in this soon after connecting, however busy it
+ * keeps itself with NOOPs: Thunderbird logs in within a second. */
+export const LOGIN_DEADLINE_MS = 30 * SECOND_MS;
+
+/** Logged-in connections per account, at most: one send uses one; a few
+ * clients sending at once stay far under it. */
+export const MAX_SESSIONS_PER_ACCOUNT = 10;
 
 /** Idle time before a client is disconnected: RFC 5321 4.5.3.2.7 asks a
  * server to wait at least 5 minutes for the next command. */

@@ -24,7 +24,7 @@ import {
 import { srpLogin, srpRegistration } from "../../shared/srp";
 import { HttpUnreachableError, httpRequest } from "../http-request";
 import { SCRYPT_COST } from "../store/secrets";
-import { ProviderUnavailableError, type PulledPage, type PushedDoc, type PushResult, type SyncTransport } from "./transport";
+import { ProviderUnavailableError, PushTooLargeError, type PulledPage, type PushedDoc, type PushResult, type SyncTransport } from "./transport";
 
 /** One API call waits at most this long: a sync page of 16 MiB on a slow line fits. */
 const PROVIDER_REQUEST_TIMEOUT_MS = 120_000;
@@ -96,11 +96,9 @@ export class ProviderClient {
   }
 
   async logIn(username: string, srpSecret: string): Promise<ProviderLogin> {
-    const srp = srpLogin(username, srpSecret);
     try {
-      const start = await this.call("POST", "/login/start", loginStartResponse, { json: { username, A: srp.A } });
-      const proof = await srp.answer(start.salt, start.B);
-      const finish = await this.call("POST", "/login/finish", loginFinishResponse, { json: { loginId: start.loginId, M1: proof.M1 } });
+      const { loginId, M1, proof } = await this.prove(username, srpSecret);
+      const finish = await this.call("POST", "/login/finish", loginFinishResponse, { json: { loginId, M1 } });
       // An impostor that answered with some token must not get our mail.
       await proof.verifyServer(finish.M2);
       return { token: finish.token, expiresAt: finish.expiresAt, address: finish.address };
@@ -108,6 +106,15 @@ export class ProviderClient {
       if (error instanceof ProviderRefusedError && (error.status === 401 || error.status === 404)) throw new LoginRefusedError(username);
       throw error;
     }
+  }
+
+  /** The first half of an SRP log-in: a log-in id and the proof M1 that
+   * /login/finish (or a passphrase change) checks. */
+  async prove(username: string, srpSecret: string) {
+    const srp = srpLogin(username, srpSecret);
+    const start = await this.call("POST", "/login/start", loginStartResponse, { json: { username, A: srp.A } });
+    const proof = await srp.answer(start.salt, start.B);
+    return { loginId: start.loginId, M1: proof.M1, proof };
   }
 
   /** Opens a long-lived text/event-stream response (no time limit: the
@@ -214,8 +221,13 @@ export class ProviderSession implements SyncTransport {
     return this.authorized("GET", `/sync/changes?since=${since}&limit=${limit}`, changesResponse, undefined, MAX_SYNC_RESPONSE_BYTES);
   }
 
-  push(docs: PushedDoc[]): Promise<PushResult> {
-    return this.authorized("POST", "/sync/push", pushResponse, { docs });
+  async push(docs: PushedDoc[]): Promise<PushResult> {
+    try {
+      return await this.authorized("POST", "/sync/push", pushResponse, { docs });
+    } catch (error) {
+      if (error instanceof ProviderRefusedError && error.status === 413) throw new PushTooLargeError(error.message);
+      throw error;
+    }
   }
 
   /** The secrets blob, or null when none was stored. */
@@ -232,11 +244,17 @@ export class ProviderSession implements SyncTransport {
     await this.authorized("PUT", "/secrets", null, { blob });
   }
 
-  /** New SRP credentials and the blob wrapped under the new passphrase, in one request. */
+  /** New SRP credentials and the blob wrapped under the new passphrase, in
+   * one request proving the current passphrase. The provider ends every
+   * session of the account: the next call logs in with the new one. */
   async changePassphrase(newSrpSecret: string, blob: string): Promise<void> {
-    const registration = await srpRegistration(this.credential().username, newSrpSecret);
-    await this.authorized("PUT", "/passphrase", null, { ...registration, blob });
+    const { username, srpSecret } = this.credential();
+    const registration = await srpRegistration(username, newSrpSecret);
+    const { loginId, M1 } = await this.client.prove(username, srpSecret);
+    await this.authorized("PUT", "/passphrase", null, { ...registration, blob, proof: { loginId, M1 } });
+    this.login = null;
   }
+
 
   incoming(limit: number): Promise<IncomingResponse> {
     return this.authorized("GET", `/incoming?limit=${limit}`, incomingResponse, undefined, MAX_INCOMING_RESPONSE_BYTES);

@@ -18,8 +18,9 @@ import type { DocumentCipher, WireDoc } from "../../shared/crypto/document-ciphe
 import { DocumentIntegrityError } from "../../shared/crypto/document-cipher";
 import type { Doc, DocType } from "../../shared/documents";
 import type { DocumentStore, LoggedDoc } from "../store/document-store";
+import { PUSH_BATCH_BYTES } from "../limits";
 import { mergeDocuments } from "./merge";
-import type { PushedDoc, SyncTransport } from "./transport";
+import { type PushedDoc, PushTooLargeError, type SyncTransport } from "./transport";
 
 /** Document types that stay on this device: mail fetched from the
  * provider's incoming queue and not yet processed, and the SMTP gateway's
@@ -36,7 +37,10 @@ export type SyncProblem = { wireId: string; problem: string; message: string };
 export type SyncReport = { pulled: number; pushed: number; conflicts: number; refused: SyncProblem[] };
 
 export type SyncOptions = {
+  /** Most documents in one pull page or push. */
   batchSize?: number;
+  /** Most bytes of sealed documents in one push. */
+  batchBytes?: number;
   onProgress?(progress: SyncProgress): void;
 };
 
@@ -60,10 +64,13 @@ const SCHEMA = `
   );
 `;
 
+type SealedDoc = { doc: LoggedDoc; wire: PushedDoc };
+
 type SyncedRow = { local_id: string; wire_id: string; remote_rev: number; synced_gen: number };
 
 export class SyncEngine {
   private readonly batchSize: number;
+  private pushBudget: number;
   private readonly q;
 
   constructor(
@@ -73,6 +80,7 @@ export class SyncEngine {
     private readonly options: SyncOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 200;
+    this.pushBudget = options.batchBytes ?? PUSH_BATCH_BYTES;
     const sql = store.sql;
     sql.exec(SCHEMA);
     this.q = {
@@ -240,23 +248,38 @@ export class SyncEngine {
     // Documents that conflict stay dirty behind this cursor: the next pull
     // merges them and the next push (from the start) sends them.
     let after = 0;
+    let rows: { id: string; gen: number }[] = [];
+    // Sealed, waiting for a batch: sealing goes only as far as the next
+    // batch needs, so big documents are never all in memory at once.
+    const waiting: SealedDoc[] = [];
     for (;;) {
-      const rows = this.q.dirty.all(after, this.batchSize);
-      if (rows.length === 0) return conflicts;
-      after = rows.at(-1)!.gen;
-      const ids = rows.map((row) => row.id);
-      const batch: { doc: LoggedDoc; wire: PushedDoc }[] = [];
-      for (const id of ids) {
-        const doc = this.store.changesOf(id)!;
-        const synced = this.q.byLocal.get(id);
-        const knownRev = synced?.remote_rev ?? 0;
-        // After a rollback the provider holds an older revision than the one
-        // we know: expect that one, but keep our revisions going up.
-        const expectedRev = this.q.rolledBack.get(id)?.provider_rev ?? knownRev;
-        const wire = await this.cipher.seal({ ...doc, rev: knownRev + 1 });
-        batch.push({ doc, wire: { ...wire, expectedRev } });
+      while (waiting.length < this.batchSize && sealedBytes(waiting) < this.pushBudget) {
+        if (rows.length === 0) {
+          rows = this.q.dirty.all(after, this.batchSize);
+          if (rows.length === 0) break;
+          after = rows.at(-1)!.gen;
+        }
+        waiting.push(await this.sealForPush(rows.shift()!.id));
       }
-      const result = await this.transport.push(batch.map((entry) => entry.wire));
+      if (waiting.length === 0) return conflicts;
+      // Batched by count and by bytes, under the provider's body limit; a
+      // document is never bigger than a batch (content is chunked).
+      const batch = [waiting.shift()!];
+      let bytes = sealedBytes(batch);
+      while (waiting.length > 0 && batch.length < this.batchSize && bytes + waiting[0]!.wire.data.length <= this.pushBudget) {
+        bytes += waiting[0]!.wire.data.length;
+        batch.push(waiting.shift()!);
+      }
+      let result;
+      try {
+        result = await this.transport.push(batch.map((entry) => entry.wire));
+      } catch (error) {
+        if (!(error instanceof PushTooLargeError) || batch.length === 1) throw error;
+        // A provider with a smaller limit than most: this engine sends it smaller batches from now on.
+        this.pushBudget = Math.floor(this.pushBudget / 2);
+        waiting.unshift(...batch);
+        continue;
+      }
       const byId = new Map(result.results.map((entry) => [entry.id, entry]));
       const ownGenerations = new Set<number>();
       this.store.transaction(() => {
@@ -284,6 +307,16 @@ export class SyncEngine {
     }
   }
 
+  private async sealForPush(id: string): Promise<SealedDoc> {
+    const doc = this.store.changesOf(id)!;
+    const knownRev = this.q.byLocal.get(id)?.remote_rev ?? 0;
+    // After a rollback the provider holds an older revision than the one
+    // we know: expect that one, but keep our revisions going up.
+    const expectedRev = this.q.rolledBack.get(id)?.provider_rev ?? knownRev;
+    const wire = await this.cipher.seal({ ...doc, rev: knownRev + 1 });
+    return { doc, wire: { ...wire, expectedRev } };
+  }
+
   /** Moves the pull past what this device just stored, when nothing from
    * another device lies in between: the next pull then downloads none of it.
    * (When something does, the pull serves our documents back and
@@ -293,6 +326,10 @@ export class SyncEngine {
     while (own.has(reached + 1)) reached++;
     if (reached !== this.pulledGeneration) this.q.setState.run("pulled", reached);
   }
+}
+
+function sealedBytes(docs: SealedDoc[]): number {
+  return docs.reduce((sum, entry) => sum + entry.wire.data.length, 0);
 }
 
 function dataHash(data: string): Buffer {

@@ -21,3 +21,12 @@ export class ProviderUnavailableError extends Error {
     this.name = "ProviderUnavailableError";
   }
 }
+
+/** The provider refused a push as larger than its body limit (413): the
+ * same documents go again in smaller batches. */
+export class PushTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PushTooLargeError";
+  }
+}

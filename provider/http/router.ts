@@ -38,6 +38,7 @@ type AuthenticatedRoute = {
   method: string;
   path: RegExp;
   auth: true;
+  /** `token`: the session token the request came with. */
   handle(request: RouteRequest & { user: User; token: string }): Promise<void>;
 };
 export type Route = PublicRoute | AuthenticatedRoute;

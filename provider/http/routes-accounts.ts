@@ -95,8 +95,25 @@ export function accountRoutes(context: HttpContext): Route[] {
       auth: true,
       async handle({ req, res, user }) {
         const body = await readJson(req, passphraseChange, limits.maxJsonBytes);
+        // A session token alone (one stolen, say) cannot change the passphrase:
+        // the request proves knowledge of the current one, as a log-in does.
+        const proof = await srp.finish(body.proof.loginId, body.proof.M1);
+        if (!proof || proof.user.id !== user.id) {
+          context.log.info({ event: "passphrase-change-refused", user: user.username }, "passphrase change without a valid proof");
+          return failLogin();
+        }
         accounts.changePassphrase(user.id, body.salt, body.verifier, body.blob);
         context.log.info({ event: "passphrase-changed", user: user.username }, "passphrase changed");
+        sendEmpty(res);
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/logout$/,
+      auth: true,
+      async handle({ res, user, token }) {
+        accounts.endSession(token);
+        context.log.info({ event: "logout", user: user.username }, "logged out");
         sendEmpty(res);
       },
     },

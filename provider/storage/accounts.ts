@@ -33,6 +33,8 @@ export class AccountStore {
         "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
       ),
       purgeSessions: sql.prepare("DELETE FROM sessions WHERE expires_at <= ?"),
+      deleteSession: sql.prepare("DELETE FROM sessions WHERE token_hash = ?"),
+      deleteUserSessions: sql.prepare("DELETE FROM sessions WHERE user_id = ?"),
       getSecrets: sql.prepare<[number], { secrets_blob: string | null }>("SELECT secrets_blob FROM users WHERE id = ?"),
       putSecrets: sql.prepare("UPDATE users SET secrets_blob = ? WHERE id = ?"),
       changePassphrase: sql.prepare("UPDATE users SET srp_salt = ?, srp_verifier = ?, secrets_blob = ? WHERE id = ?"),
@@ -78,8 +80,18 @@ export class AccountStore {
     this.statements.putSecrets.run(blob, userId);
   }
 
+  /** New SRP credentials and blob; every session of the user ends with the
+   * old passphrase (a stolen token included), in the same transaction. */
   changePassphrase(userId: number, srpSalt: string, srpVerifier: string, blob: string): void {
-    this.statements.changePassphrase.run(srpSalt, srpVerifier, blob, userId);
+    this.sql.transaction(() => {
+      this.statements.changePassphrase.run(srpSalt, srpVerifier, blob, userId);
+      this.statements.deleteUserSessions.run(userId);
+    })();
+  }
+
+  /** Log-out: the token no longer works. */
+  endSession(token: string): void {
+    this.statements.deleteSession.run(tokenHash(token));
   }
 
   /** A random value made once per provider and kept (e.g. for fake SRP salts

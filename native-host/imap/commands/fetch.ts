@@ -191,12 +191,27 @@ export const fetch = defineCommand({
     const asksSyncHeader = plan.items.some((item) => item.kind === "section" && usesSyncHeader(item.section));
     const shape = fetchShape(plan, command.uid);
     const out = new FetchOutput(session);
+    let missing = false;
     const respond = async (messages: readonly Message[], more: boolean) => {
-      for (const message of messages) fetchResponse(out, session, selected, message, plan, shape);
-      out.flush();
+      let pending = messages;
+      while (pending.length > 0) {
+        let answered = 0;
+        for (const message of pending) {
+          fetchResponse(out, session, selected, message, plan, shape);
+          answered++;
+          // A client that stops reading stops the FETCH, not the daemon's memory.
+          if (session.outputBacklogged) break;
+        }
+        out.flush();
+        if (answered === pending.length) break;
+        await session.yieldToOthers();
+        // After the wait, read the rest again: a message may have changed or gone meanwhile.
+        const rest = pending.slice(answered).map((message) => message.uid);
+        pending = selected.mailbox.messages(rest, { headers: asksSyncHeader });
+        missing ||= pending.length < rest.length;
+      }
       if (more) await session.yieldToOthers();
     };
-    let missing = false;
     if (plan.changedSince === undefined) {
       const uids = selected.resolve(set, command.uid);
       for (let start = 0; start < uids.length; start += FETCH_BATCH) {

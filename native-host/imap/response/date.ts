@@ -27,5 +27,7 @@ export function parseImapDate(text: string): Date | undefined {
   if (!match) return undefined;
   const month = MONTHS.findIndex((name) => name.toLowerCase() === match[2]!.toLowerCase());
   if (month < 0) return undefined;
-  return new Date(Date.UTC(Number(match[3]), month, Number(match[1])));
+  const day = new Date(Date.UTC(Number(match[3]), month, Number(match[1])));
+  // Date.UTC rolls 31-Feb-2020 over into March: a day that does not exist is refused.
+  return day.getUTCDate() === Number(match[1]) ? day : undefined;
 }

@@ -2,6 +2,7 @@
 // (RFC 7162 3.1.5) and ESEARCH's RETURN options (RFC 4731). SORT and THREAD
 // read their criteria with the same parser, after their own arguments.
 import { CommandFailure } from "../command";
+import { MAX_SEARCH_DEPTH } from "../limits";
 import { tokenAsAtom, tokenAsList, tokenAsNumber, tokenAsString } from "../protocol/command-parser";
 import { parseSequenceSet } from "../protocol/sequence-set";
 import { type ImapToken, ParseError, type SequenceSet } from "../protocol/types";
@@ -102,10 +103,11 @@ export function parseCharsetAndCriteria(tokens: readonly ImapToken[]): SearchKey
   return parseSearchCriteria(tokens.slice(readCharset(tokens, true)));
 }
 
-/** One or more search keys, all of which must match. */
-export function parseSearchCriteria(tokens: readonly ImapToken[]): SearchKey {
+/** One or more search keys, all of which must match; `depth`: how deep
+ * in NOT, OR and parentheses they sit. */
+export function parseSearchCriteria(tokens: readonly ImapToken[], depth = 0): SearchKey {
   if (tokens.length === 0) throw new ParseError("missing search criteria");
-  const reader = new KeyReader(tokens);
+  const reader = new KeyReader(tokens, depth);
   const keys: SearchKey[] = [];
   while (!reader.atEnd) keys.push(reader.key());
   return keys.length === 1 ? keys[0]! : { type: "and", keys };
@@ -131,7 +133,21 @@ export function usesModseq(key: SearchKey): boolean {
 class KeyReader {
   private position = 0;
 
-  constructor(private readonly tokens: readonly ImapToken[]) {}
+  constructor(
+    private readonly tokens: readonly ImapToken[],
+    private depth: number,
+  ) {}
+
+  /** A key inside NOT, OR or parentheses: the evaluator recurses once per
+   * level, so the nesting is limited here, with a clear BAD. */
+  private nested<T>(read: () => T): T {
+    if (++this.depth > MAX_SEARCH_DEPTH) throw new ParseError(`search keys nested deeper than ${MAX_SEARCH_DEPTH} levels`);
+    try {
+      return read();
+    } finally {
+      this.depth--;
+    }
+  }
 
   get atEnd(): boolean {
     return this.position >= this.tokens.length;
@@ -156,7 +172,7 @@ class KeyReader {
 
   key(): SearchKey {
     const token = this.next("search key");
-    if (token.type === "list") return parseSearchCriteria(token.items);
+    if (token.type === "list") return this.nested(() => parseSearchCriteria(token.items, this.depth));
     if (token.type === "number") return { type: "sequence", set: parseSequenceSet(token.text), uid: false };
     const name = tokenAsAtom(token, "a search key").toUpperCase();
     const flag = FLAG_KEYS[name];
@@ -189,9 +205,9 @@ class KeyReader {
       case "UID":
         return { type: "sequence", set: parseSequenceSet(tokenAsAtom(this.next("UID set"), "a UID set")), uid: true };
       case "NOT":
-        return { type: "not", key: this.key() };
+        return this.nested(() => ({ type: "not", key: this.key() }));
       case "OR":
-        return { type: "or", left: this.key(), right: this.key() };
+        return this.nested(() => ({ type: "or", left: this.key(), right: this.key() }));
       case "MODSEQ":
         return this.modseq();
     }
