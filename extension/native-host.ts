@@ -3,7 +3,6 @@
 // back-off while bitmaskd cannot be reached.
 import browser from "webextension-polyfill";
 import type { ControlEvent, ControlParams, ControlResult } from "../shared/control-api";
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits";
 import { NATIVE_HOST_NAME, nativeIncoming, type AddonMethod, type NativeIncoming } from "../shared/native-messaging";
 
 export class HostError extends Error {
@@ -21,6 +20,8 @@ type Pending = { resolve(result: unknown): void; reject(error: Error): void };
 export type DaemonState = { event: "daemon"; state: "connected" | "disconnected"; message?: string; retryAt?: number };
 type HostEvent = ControlEvent | DaemonState;
 
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
 
 /**
  * Two ways to lose bitmaskd, one back-off for both: the native host itself

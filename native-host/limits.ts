@@ -74,7 +74,3 @@ export const PUSH_BATCH_BYTES = MAX_PUSH_BYTES / 4;
 /** `bitmaskctl stop` waits this long for the daemon's process to end: closing
  * an account finishes its sync round's transaction, seconds at most. */
 export const DAEMON_STOP_WAIT_MS = 30_000;
-
-/** Fetching a provider's certificate for the setup page: a TLS handshake,
- * well under a second on any working link; the page waits no longer. */
-export const PROVIDER_CERTIFICATE_TIMEOUT_MS = 10_000;

@@ -88,15 +88,6 @@ export type KeyListing = z.infer<typeof keyListing>;
  * the system does not trust its certificate, its CA (PEM). */
 const providerParams = { provider: z.url().optional(), providerCa: z.string().max(64 * 1024).optional() };
 
-export const providerCertificate = z.object({
-  /** SHA-256, colon-separated hex pairs, as browsers show it. */
-  fingerprint: z.string(),
-  pem: z.string(),
-  /** The system's CAs vouch for it (and its name): nothing to pin. */
-  trusted: z.boolean(),
-});
-export type ProviderCertificate = z.infer<typeof providerCertificate>;
-
 // The mail API (LEAP's public mail API, out of process): what bitmaskctl's
 // mail commands and the web reader read and change, through the same
 // Account and Mailbox methods IMAP uses.
@@ -205,9 +196,6 @@ export const controlMethods = {
     params: z.object({ address, passphrase, newPassphrase: passphrase }),
     result: z.object({ address }),
   },
-  /** The provider's TLS certificate, unverified, for the user to compare before pinning it. */
-  "provider.certificate": { params: z.object({ provider: z.url() }), result: providerCertificate },
-
   "mail.mailboxes": { params: forAccount, result: z.object({ address, mailboxes: z.array(mailboxListing) }) },
   "mail.list": {
     params: inMailbox.extend({ page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(MAX_MAIL_PAGE_SIZE).default(50) }),

@@ -23,7 +23,6 @@ export const ADDON_METHODS = [
   "sync",
   "account.create",
   "account.login",
-  "provider.certificate",
   "web.open_link",
 ] as const satisfies readonly ControlMethod[];
 export type AddonMethod = (typeof ADDON_METHODS)[number];

@@ -10,9 +10,6 @@
 // removeLogin on 140; passwords live in the login manager under
 // `imap://HOST` and `smtp://HOST` (origin and realm), never in prefs.js.
 
-import { LOCKED_LOGIN_TEXT } from "../../shared/locked-login";
-import { ACCOUNT_HUB_CHECK_MS, ACCOUNT_HUB_WATCH_MS } from "../limits";
-
 // The XPCOM surface used here, typed loosely: these objects come from C++
 // and JS modules whose exact shape varies by ESR.
 type Folder = {
@@ -77,7 +74,6 @@ type Services = {
     removeLogin(login: LoginInfo): void;
   };
   prefs: { savePrefFile(file: null): void };
-  wm: { getEnumerator(type: string): Iterable<MailWindow> };
 };
 type MailServicesModule = {
   MailServices: {
@@ -89,23 +85,12 @@ type MailServicesModule = {
       createAccount(): MailAccount;
       saveAccountInfo(): void;
     };
-    mailSession: { addUserFeedbackListener(listener: FeedbackListener): void; removeUserFeedbackListener(listener: FeedbackListener): void };
     outgoingServer: { servers: OutgoingServer[]; createServer(type: string): OutgoingServer; defaultServer: OutgoingServer | null };
   };
 };
-type ExtensionApiClass = new (extension: unknown) => { getAPI(context: unknown): unknown; onShutdown?(): void };
-type Fire = { async(...args: unknown[]): void };
-type EventManagerClass = new (options: { context: unknown; name: string; register(fire: Fire): () => void }) => { api(): unknown };
-type FeedbackListener = { onAlert(message: string, uri: { host: string; username: string } | null, silent: boolean): boolean; onCertError(): void; QueryInterface: unknown };
-/** The 3-pane window's parts this touches: the account hub (a <dialog>, ESR 153) and tabs (ESR 140's account setup tab). */
-type MailWindow = {
-  postMessage(message: string, origin: string): void;
-  setTimeout(callback: () => void, ms: number): number;
-  document: { querySelector(selector: string): { modal?: { open: boolean; close(): void } } | null; getElementById(id: string): TabMail | null };
-};
-type TabMail = { tabInfo: { mode: { name: string } }[]; closeTab(tab: unknown): void };
+type ExtensionApiClass = new (extension: unknown) => { getAPI(context: unknown): unknown };
 
-declare const ChromeUtils: { importESModule(url: string): MailServicesModule; generateQI(interfaces: string[]): unknown };
+declare const ChromeUtils: { importESModule(url: string): MailServicesModule };
 declare const Services: Services;
 declare const Ci: {
   nsMsgSocketType: { plain: number };
@@ -115,7 +100,7 @@ declare const Ci: {
   nsILoginInfo: unknown;
 };
 declare const Cc: Record<string, { createInstance(iid: unknown): LoginInfo }>;
-declare const ExtensionCommon: { ExtensionAPI: ExtensionApiClass; EventManager: EventManagerClass };
+declare const ExtensionCommon: { ExtensionAPI: ExtensionApiClass };
 declare const ExtensionUtils: { ExtensionError: new (message: string) => Error };
 
 const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
@@ -271,70 +256,15 @@ async function configureAccount(config: AccountConfig): Promise<ConfigureResult>
     smtp.closeCachedConnections?.();
   }
   logIn(server);
-  if (created) dismissAccountSetup();
   return { accountKey: account.key, created, tokenChanged };
 }
-
-/** Thunderbird's first-run account hub (ESR 153) or account setup tab (140)
- * was opened because there was no account; there is one now. Tells the
- * window so, as its own wizard does (which brings up the folder pane), and
- * closes the hub, also if it opens a moment later (see ACCOUNT_HUB_WATCH_MS). */
-function dismissAccountSetup(): void {
-  for (const win of Services.wm.getEnumerator("mail:3pane")) {
-    win.postMessage("account-created-in-backend", "*");
-    const until = Date.now() + ACCOUNT_HUB_WATCH_MS;
-    const check = () => {
-      const hub = win.document.querySelector("account-hub-container")?.modal;
-      if (hub?.open) hub.close();
-      const tabmail = win.document.getElementById("tabmail");
-      for (const tab of tabmail?.tabInfo ?? []) if (tab.mode.name === "accountSetup") tabmail!.closeTab(tab);
-      if (Date.now() < until) win.setTimeout(check, ACCOUNT_HUB_CHECK_MS);
-    };
-    check();
-  }
-}
-
-/** Who wants to hear of a login refused because the account is locked. */
-const lockedListeners = new Set<(address: string) => void>();
-let listeningForAlerts = false;
-
-/** Takes the alert Thunderbird raises for our NO [UNAVAILABLE] (see
- * shared/locked-login.ts) so no dialog shows, and tells the add-on, which
- * opens its unlock page. Every other alert goes on as before. */
-const lockedLoginListener: FeedbackListener = {
-  QueryInterface: ChromeUtils.generateQI(["nsIMsgUserFeedbackListener"]),
-  onAlert(message, uri) {
-    if (!uri || !message.includes(LOCKED_LOGIN_TEXT)) return false;
-    const address = decodeURIComponent(uri.username);
-    const ours = MailServices.accounts.accounts.some((account) => {
-      const server = account.incomingServer;
-      return server?.type === "imap" && hostOf(server) === uri.host && sameUser(server.username, address);
-    });
-    if (!ours) return false;
-    for (const listener of lockedListeners) listener(address);
-    return true;
-  },
-  onCertError() {},
-};
 
 // Experiment scripts define their API as a global named in the manifest's
 // `paths`; `this` at top level of the script is that global.
 (globalThis as unknown as { bitmask: ExtensionApiClass }).bitmask = class extends ExtensionCommon.ExtensionAPI {
-  override getAPI(context: unknown) {
-    // getAPI runs once per add-on context (background, each page): one listener for all.
-    if (!listeningForAlerts) MailServices.mailSession.addUserFeedbackListener(lockedLoginListener);
-    listeningForAlerts = true;
+  override getAPI() {
     return {
       bitmask: {
-        onLockedLogin: new ExtensionCommon.EventManager({
-          context,
-          name: "bitmask.onLockedLogin",
-          register(fire) {
-            const listener = (address: string) => fire.async(address);
-            lockedListeners.add(listener);
-            return () => lockedListeners.delete(listener);
-          },
-        }).api(),
         // Only an ExtensionError's message reaches the add-on; anything else
         // arrives as "An unexpected error occurred", which helps no one.
         configureAccount: (config: AccountConfig) =>
@@ -343,11 +273,5 @@ const lockedLoginListener: FeedbackListener = {
           }),
       },
     };
-  }
-
-  override onShutdown() {
-    if (listeningForAlerts) MailServices.mailSession.removeUserFeedbackListener(lockedLoginListener);
-    listeningForAlerts = false;
-    lockedListeners.clear();
   }
 };

@@ -10,8 +10,6 @@ import { WrongProviderError } from "../sync/provider-link";
 import { ProviderUnavailableError } from "../sync/transport";
 import { AccountLockedError, NoSuchAccountError, WebReaderOffError, type Daemon } from "./daemon";
 import { mailHandlers } from "./mail-handlers";
-import { checkProviderUrl, InsecureProviderError } from "../../shared/provider-url";
-import { fetchProviderCertificate } from "./provider-certificate";
 
 /** Runs `work`, translating the daemon's own errors into coded failures. */
 async function coded<T>(work: () => T | Promise<T>): Promise<T> {
@@ -20,7 +18,6 @@ async function coded<T>(work: () => T | Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof ControlFailure) throw error;
     const message = (error as Error).message;
-    if (error instanceof InsecureProviderError) throw new ControlFailure("bad-request", message);
     if (error instanceof AccountLockedError) throw new ControlFailure("locked", message);
     if (error instanceof NoSuchAccountError || error instanceof NoAccountError) throw new ControlFailure("no-account", message);
     if (error instanceof AccountExistsError) throw new ControlFailure("exists", message);
@@ -37,9 +34,7 @@ function unavailable(what: string): never {
 }
 
 function endpoint(url: string | undefined, ca: string | undefined): ProviderEndpoint | undefined {
-  if (url === undefined) return undefined;
-  checkProviderUrl(url);
-  return { url, ca };
+  return url === undefined ? undefined : { url, ca };
 }
 
 /** Every handler of `handlers` with the daemon's errors coded. */
@@ -81,7 +76,6 @@ export function controlHandlers(daemon: Daemon): ControlHandlers {
         if (daemon.offline) throw new ControlFailure("unavailable", "the daemon is offline: `bitmaskctl offline off` first");
         return sync.syncNow((done, total) => daemon.emitEvent({ event: "sync-progress", address: account.address, done, total }));
       }),
-    "provider.certificate": ({ provider }) => coded(() => fetchProviderCertificate(provider)),
     stop: () => {
       daemon.requestStop();
       return { pid: process.pid };

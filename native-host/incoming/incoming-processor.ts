@@ -16,7 +16,6 @@ import { type OpenedMessage, openMessage } from "../pgp/open";
 import type { DocumentStore } from "../store/document-store";
 import { stripForeignAuthenticationResults } from "./authentication-results";
 import { attachedKeys, senderAddress } from "./message-keys";
-import { stripLeapFields } from "./strip-leap-fields";
 
 export type IncomingEnvelope = { providerId: string; armored: string; receivedAt: number };
 export type IncomingError = { providerId: string; receivedAt: number; error: string; at: number };
@@ -157,24 +156,20 @@ function signatureHeader(opened: OpenedMessage | null): string {
 }
 
 /** Puts X-Leap-Encryption / X-Leap-Signature at the top, after removing any
- * X-Leap-* field the sender wrote (they would otherwise claim a status we
- * never checked). */
+ * the sender wrote (they would otherwise claim a status we never checked). */
 export function stamp(raw: Uint8Array, opened: OpenedMessage | null, failure?: string): Buffer {
   const message = opened?.message ?? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const text = message.toString("latin1");
-  // The header without the line break that ends its last field, so that
-  // field is stripped like any other; `rest` starts with that line break.
   const headerEnd = text.search(/\r?\n\r?\n/);
-  const header = headerEnd < 0 ? text : text.slice(0, headerEnd);
-  const rest = headerEnd < 0 ? "" : text.slice(headerEnd);
-  const kept = stripLeapFields(header);
+  const header = headerEnd < 0 ? text : text.slice(0, headerEnd + 1);
+  const rest = headerEnd < 0 ? "" : text.slice(headerEnd + 1);
+  const kept = header.replace(/^X-Leap-(Encryption|Signature|Error):.*\r?\n(?:[ \t].*\r?\n)*/gim, "");
   const lines = [
     ...(opened?.encrypted ? ["X-Leap-Encryption: decrypted"] : []),
     `X-Leap-Signature: ${signatureHeader(opened)}`,
     ...(failure ? [`X-Leap-Error: ${failure.replace(/[\r\n]+/g, " ")}`] : []),
   ];
-  const stamped = kept === "" ? lines.join("\r\n") : `${lines.join("\r\n")}\r\n${kept}`;
-  return Buffer.from(stamped + rest, "latin1");
+  return Buffer.from(lines.map((line) => line + "\r\n").join("") + kept + rest, "latin1");
 }
 
 /** What the user sees in INBOX for a message whose PGP/MIME or inline PGP

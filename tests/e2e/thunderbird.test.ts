@@ -42,7 +42,6 @@ import {
   startXvfb,
   Thunderbird,
   thunderbirdVersion,
-  waitFor,
 } from "../helpers/thunderbird";
 import { signUpAccount, startTestDaemon, startTlsProvider, syncNow, type TestDaemon, type TlsProvider } from "../helpers/daemon";
 
@@ -55,6 +54,15 @@ const SETUP_DEADLINE_MS = 60_000;
 const skipReason = requireThunderbird("the Thunderbird end-to-end test");
 const skipVisible = skipReason ?? requireXvfbTools("the popup screenshot test");
 
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 type ScenarioOptions = {
   /** Whether the daemon has the account before Thunderbird starts (default yes). */
@@ -310,8 +318,7 @@ describe.skipIf(skipReason)("the setup page", () => {
       "/setup.html",
       `doc.querySelector("input[name=address]").value = args[0];
        doc.querySelector("input[name=passphrase]").value = args[1];
-       doc.querySelector("input[name=confirm]").value = args[1];
-       doc.getElementById("form").requestSubmit();
+       doc.querySelector("button[value=create]").click();
        return true;`,
       ["dora@localhost", "a passphrase typed in the setup page"],
     );
@@ -504,14 +511,6 @@ describe.skipIf(skipReason)("mail through two providers, read and sent in Thunde
     expect(read.headers["x-leap-signature"]).toEqual([`valid; pubkey="${bobFingerprint}"`]);
     expect(read.bodies.join("\n")).toContain(inbound.body);
     expect(read.bodies.join("\n")).not.toContain("BEGIN PGP");
-    // The add-on says so over the displayed message, with the key's address and validation level.
-    // (A key known only from an Autocrypt header is not in the key list, so
-    // Alice imports Bob's, as a user who got it from him would.)
-    const bobKey = await alice.keys!.importPublic(await bob.keys!.exportPublic());
-    expect(await thunderbird.displayMessage(ALICE, "Inbox", inbound.subject)).toBe(true);
-    const grouped = bobFingerprint.replace(/(.{4})(?=.)/g, "$1 ");
-    const expectedLabel = `encrypted, signed by ${BOB} (${grouped}, ${bobKey.validation})`;
-    await waitFor(`the message display to say "${expectedLabel}"`, HOP_DEADLINE_MS, async () => (await thunderbird!.messageDisplayActionLabel()) === expectedLabel);
 
     // 2. Alice -> Bob: composed and sent by Thunderbird through our SMTP gateway.
     const outbound = { subject: `Re: ${inbound.subject}`, body: "Seven is fine. See you there." };
@@ -544,17 +543,6 @@ describe.skipIf(skipReason)("mail through two providers, read and sent in Thunde
     } finally {
       await client.logout();
     }
-    // A plain message (put in INBOX over IMAP, as any client could): the add-on says "not encrypted".
-    const plain = new ImapFlow({ host: "127.0.0.1", port: scenario.daemon.imapPort, secure: false, auth: { user: ALICE, pass: alice.tokens.current() }, logger: false });
-    await plain.connect();
-    await plain.append("INBOX", `From: carol@example.com\r\nTo: ${ALICE}\r\nSubject: a plain note\r\n\r\nNothing secret.\r\n`);
-    await plain.logout();
-    await waitFor("Thunderbird to show the plain note", HOP_DEADLINE_MS, async () => {
-      if (await thunderbird!.displayMessage(ALICE, "Inbox", "a plain note")) return true;
-      await thunderbird!.getNewMessages(ALICE);
-      return false;
-    });
-    await waitFor('the message display to say "not encrypted"', HOP_DEADLINE_MS, async () => (await thunderbird!.messageDisplayActionLabel()) === "not encrypted");
 
     await thunderbird.quit();
     thunderbird = undefined;

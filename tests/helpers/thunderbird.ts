@@ -41,17 +41,6 @@ export function thunderbirdVersion(): string {
   return spawnSync(THUNDERBIRD_BINARY, ["--version"], { encoding: "utf8" }).stdout.trim();
 }
 
-/** Polls `probe` (bounded) until it answers something truthy, and returns that. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -98,8 +87,6 @@ export type ThunderbirdOptions = {
   marionettePort: number;
   /** An X display (":99") for a visible window; headless when left out. */
   display?: string;
-  /** More environment for Thunderbird (and so for the native host and a daemon it starts). */
-  env?: Record<string, string>;
 };
 
 /** A minimal Marionette client: length-prefixed JSON commands in chrome context. */
@@ -183,7 +170,7 @@ export class Thunderbird {
   ) {}
 
   static async start(options: ThunderbirdOptions): Promise<Thunderbird> {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: options.home, TMPDIR: options.tmp, MOZ_CRASHREPORTER_DISABLE: "1", ...options.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: options.home, TMPDIR: options.tmp, MOZ_CRASHREPORTER_DISABLE: "1" };
     // Everything XDG would point at the real home: the native host derives
     // the daemon's data folder from HOME when these are unset.
     for (const name of ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"]) delete env[name];
@@ -265,101 +252,6 @@ export class Thunderbird {
        if (error) throw new Error(error);
        return value;`,
       [pathSuffix, frameScript],
-    );
-  }
-
-  /** Opens one of the add-on's pages (popup.html, setup.html) in a tab of the main window. */
-  openAddonPage(page: string): Promise<void> {
-    return this.marionette.evaluate(
-      `const url = WebExtensionPolicy.getByID(args[0]).getURL(args[1]);
-       Services.wm.getMostRecentWindow("mail:3pane").document.getElementById("tabmail").openTab("contentTab", { url });`,
-      [ADDON_ID, page],
-    );
-  }
-
-  /** What "Add-ons and Themes > Install Add-on From File" does, without the confirmation click. */
-  installAddon(xpi: string): Promise<void> {
-    return this.marionette.evaluate(
-      `const { AddonManager } = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
-       const file = Cc["@mozilla.org/file/local;1"].createInstance(Ci.nsIFile);
-       file.initWithPath(args[0]);
-       const install = await AddonManager.getInstallForFile(file);
-       await install.install();`,
-      [xpi],
-    );
-  }
-
-  /** Whether Thunderbird's account hub (its first-run "Add Your Account" dialog, ESR 153) is open over the main window. */
-  accountHubOpen(): Promise<boolean> {
-    return this.marionette.evaluate(
-      `const win = Services.wm.getMostRecentWindow("mail:3pane");
-       return Boolean(win?.document.querySelector("account-hub-container")?.modal?.open);`,
-    );
-  }
-
-  /** Closes every window showing one of the add-on's pages whose URL ends with `pathSuffix`. */
-  closeAddonWindows(pathSuffix: string): Promise<number> {
-    return this.marionette.evaluate(
-      `let closed = 0;
-       for (const win of Services.wm.getEnumerator(null)) {
-         const browsers = [...win.document.querySelectorAll("browser")];
-         if (win.document.documentElement.getAttribute("windowtype") === "mail:3pane") continue;
-         if (browsers.some((b) => (b.currentURI?.spec ?? "").startsWith("moz-extension:") && b.currentURI.spec.endsWith(args[0]))) {
-           win.close();
-           closed++;
-         }
-       }
-       return closed;`,
-      [pathSuffix],
-    );
-  }
-
-  /** Does what the Get Messages button does for the account's INBOX, with the main window's msgWindow (so failures may prompt). */
-  getNewMessages(address: string): Promise<void> {
-    return this.marionette.evaluate(
-      `const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
-       const account = MailServices.accounts.accounts.find((a) => a.incomingServer?.type === "imap" && a.incomingServer.username === args[0]);
-       const inbox = account.incomingServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
-       inbox.getNewMessages(Services.wm.getMostRecentWindow("mail:3pane").msgWindow, null);`,
-      [address],
-    );
-  }
-
-  /** Shows the message with `subject` from the account's folder with `flag`
-   * (a nsMsgFolderFlags name: "Inbox", "SentMail") in the main window, as a click does. */
-  displayMessage(address: string, flag: string, subject: string): Promise<boolean> {
-    return this.marionette.evaluate(
-      `const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
-       const { MailUtils } = ChromeUtils.importESModule("resource:///modules/MailUtils.sys.mjs");
-       const account = MailServices.accounts.accounts.find((a) => a.incomingServer?.type === "imap" && a.incomingServer.username === args[0]);
-       const folder = account?.incomingServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags[args[1]]);
-       const header = folder && [...folder.msgDatabase.enumerateMessages()].find((h) => h.mime2DecodedSubject === args[2]);
-       if (!header) return false;
-       MailUtils.displayMessageInFolderTab(header);
-       return true;`,
-      [address, flag, subject],
-    );
-  }
-
-  /** The label of our add-on's button over the displayed message (null while there is none). */
-  messageDisplayActionLabel(): Promise<string | null> {
-    return this.marionette.evaluate(
-      `const about3Pane = Services.wm.getMostRecentWindow("mail:3pane").document.getElementById("tabmail").currentAbout3Pane;
-       const doc = about3Pane?.messageBrowser?.contentDocument;
-       const button = doc?.querySelector('[id$="-messageDisplayAction-toolbarbutton"]');
-       return button?.getAttribute("label") ?? null;`,
-    );
-  }
-
-  /** Subjects of the messages Thunderbird lists in the account's INBOX (null: no such account or INBOX yet). */
-  inboxSubjects(address: string): Promise<string[] | null> {
-    return this.marionette.evaluate(
-      `const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
-       const account = MailServices.accounts.accounts.find((a) => a.incomingServer?.type === "imap" && a.incomingServer.username === args[0]);
-       const inbox = account?.incomingServer.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
-       if (!inbox) return null;
-       return [...inbox.msgDatabase.enumerateMessages()].map((header) => header.mime2DecodedSubject);`,
-      [address],
     );
   }
 

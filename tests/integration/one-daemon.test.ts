@@ -26,7 +26,7 @@ const running = new Set<ChildProcess>();
 /** A user's environment: HOME in a temp folder, nothing else pointing at a data folder. */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home.dir, ...extra };
-  for (const name of ["XDG_DATA_HOME", "BITMASK_PASSPHRASE", "BITMASK_IMAP_PORT", "BITMASK_SMTP_PORT", "BITMASK_WEB_PORT"]) if (!(name in extra)) delete env[name];
+  for (const name of ["XDG_DATA_HOME", "BITMASK_PASSPHRASE", "BITMASK_IMAP_PORT", "BITMASK_SMTP_PORT"]) if (!(name in extra)) delete env[name];
   return env;
 }
 
@@ -60,7 +60,7 @@ function ctl(args: string[]): Promise<ToolRun> {
 
 async function localArgs(): Promise<string[]> {
   const args: string[] = [];
-  for (const name of ["--imap-port", "--smtp-port", "--web-port", "--provider-port", "--mx-port", "--submission-port"]) args.push(name, String(await freePort()));
+  for (const name of ["--imap-port", "--smtp-port", "--provider-port", "--mx-port", "--submission-port"]) args.push(name, String(await freePort()));
   return args;
 }
 
@@ -90,7 +90,7 @@ describe.skipIf(skipReason)("one daemon per user", () => {
   it("npm start attaches to a running bitmaskd in the shared default folder; bitmaskctl stop stops it", async () => {
     const dataDir = path.join(home.dir, ".local", "share", "bitmask-mail");
     // bitmaskd as the native host starts it: no account named, every one locked.
-    const daemon = await startProgram("bitmaskd", ["--imap-port", "0", "--smtp-port", "0", "--web-port", "0"], "Press Ctrl-C");
+    const daemon = await startProgram("bitmaskd", ["--imap-port", "0", "--smtp-port", "0"], "Press Ctrl-C");
     expect(setting(daemon.stdout, "Control")).toBe(path.join(dataDir, "bitmaskd.sock"));
     const daemonImap = setting(daemon.stdout, "IMAP");
 
